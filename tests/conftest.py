@@ -1,3 +1,27 @@
 """Shared fixtures. Provider tests talk to the fake OpenAI upstream over real HTTP."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from django_audio.testing.fake_upstream import FakeUpstream
+
+#: The key the fake upstream expects; tests never see a real credential.
+FAKE_API_KEY = "sk-test"
+
+
+@pytest.fixture(scope="session")
+def fake_upstream_server() -> Iterator[FakeUpstream]:
+    """One fake OpenAI upstream (uvicorn on 127.0.0.1, free port) for the whole session."""
+    with FakeUpstream(api_key=FAKE_API_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def fake_upstream(fake_upstream_server: FakeUpstream) -> Iterator[FakeUpstream]:
+    """The session's fake upstream, reset (no faults, records, voices, consents) for this test."""
+    fake_upstream_server.reset()
+    yield fake_upstream_server
+    fake_upstream_server.reset()
