@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "channels",
     "django_audio",
 ]
@@ -65,7 +66,17 @@ if os.environ.get("DJANGO_AUDIO_TEST_DATABASE") == "postgres":
         }
     }
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+    # A file, not :memory:, so live-server threads (SDK and browser tests) share it without
+    # "database table is locked"; IMMEDIATE transactions avoid lock-upgrade deadlocks.
+    _sqlite_dir = tempfile.mkdtemp(prefix="django-audio-db-")
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.path.join(_sqlite_dir, "db.sqlite3"),
+            "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
+            "TEST": {"NAME": os.path.join(_sqlite_dir, "test.sqlite3")},
+        }
+    }
 
 _redis = os.environ.get("DJANGO_AUDIO_TEST_REDIS")
 if _redis:
@@ -92,5 +103,7 @@ DJANGO_AUDIO = {
         "default": {"BACKEND": "django_audio.providers.test.TestProvider"},
     },
 }
+
+REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 from django_audio.providers import providers
 
 DEMO_USER = "demo"
-DEMO_PASSWORD = "demo"  # noqa: S105 - a local, offline demo account
+DEMO_PASSWORD = "demo"  # a local, offline demo account
 
 
 class Command(BaseCommand):
@@ -46,5 +46,8 @@ class Command(BaseCommand):
             from django_audio.models import ApiKey
         except ImportError:
             return None
+        # A raw key is shown only once, so each run replaces the previous demo key.
+        for old in ApiKey.objects.filter(user=user, name="demo", revoked_at__isnull=True):
+            old.revoke()
         _, raw = ApiKey.objects.create_key(user, name="demo")
         return str(raw)
