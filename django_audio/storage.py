@@ -8,7 +8,6 @@ a random UUID — a client-supplied name never becomes a path.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import uuid
@@ -23,21 +22,21 @@ from django.utils.functional import LazyObject, empty
 
 from .conf import audio_settings
 
-__all__ = ["UploadPath", "audio_storage", "delete_on_commit", "safe_extension"]
+__all__ = ["UploadPath", "audio_storage", "delete_files", "delete_on_commit", "safe_extension"]
 
 logger = logging.getLogger("django_audio.storage")
 
 _EXTENSION = re.compile(r"^\.[a-z0-9]{1,5}$")
 
 
-class _AudioStorage(LazyObject):
+class _AudioStorage(LazyObject):  # type: ignore[type-arg]
     """Proxy to ``storages[DJANGO_AUDIO["STORAGE"]]``, re-resolved after a settings change."""
 
     def _setup(self) -> None:
         self._wrapped = storages[audio_settings.STORAGE]
 
     def _reset(self) -> None:
-        self._wrapped = empty
+        self._wrapped = empty  # type: ignore[assignment]
 
 
 _storage = _AudioStorage()
@@ -95,7 +94,4 @@ def delete_on_commit(*names: str, using: str = "default") -> None:
     """Delete stored files once the current transaction commits (now if there is none)."""
     kept = [n for n in names if n]
     if kept:
-        with contextlib.suppress(Exception):
-            transaction.on_commit(lambda: delete_files(kept), using=using)
-            return
-        delete_files(kept)
+        transaction.on_commit(lambda: delete_files(kept), using=using)
