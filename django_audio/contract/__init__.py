@@ -1,0 +1,141 @@
+"""OpenAI's audio contract as typed Python objects.
+
+Requests validate themselves (raising :class:`~django_audio.exceptions.InvalidRequest`
+naming the parameter) before any provider sees them. Results and stream events carry
+``to_dict()`` producing the exact wire shape, and ``from_dict()`` reading it back, so the
+same objects serve the provider layer, the services, the HTTP surface and the websockets.
+"""
+
+from __future__ import annotations
+
+from .audio import AudioFile
+from .chat import (
+    ChatAudio,
+    ChatAudioDelta,
+    ChatCompletion,
+    ChatCompletionChunk,
+    validate_chat_audio,
+)
+from .constants import (
+    BUILTIN_VOICES,
+    CHAT_AUDIO_FORMATS,
+    CHAT_INPUT_AUDIO_FORMATS,
+    MAX_INSTRUCTIONS,
+    MAX_KNOWN_SPEAKERS,
+    SPEECH_CONTENT_TYPES,
+    SPEECH_FORMATS,
+    STREAM_FORMATS,
+    TEXT_CONTENT_TYPES,
+    TEXT_FORMATS,
+    TIMESTAMP_GRANULARITIES,
+    TRANSCRIPTION_FORMATS,
+    TRANSCRIPTION_INCLUDES,
+    TRANSLATION_FORMATS,
+    Capability,
+)
+from .events import (
+    SpeechAudioDelta,
+    SpeechAudioDone,
+    SpeechEvent,
+    TranscriptionEvent,
+    TranscriptTextDelta,
+    TranscriptTextDone,
+    TranscriptTextSegment,
+    speech_event_from_dict,
+    transcription_event_from_dict,
+)
+from .requests import SpeechRequest, TranscriptionRequest, TranslationRequest
+from .results import (
+    DiarizedSegment,
+    DurationUsage,
+    Logprob,
+    PlainText,
+    TokenUsage,
+    Transcription,
+    TranscriptionDiarized,
+    TranscriptionResult,
+    TranscriptionSegment,
+    TranscriptionVerbose,
+    TranscriptionWord,
+    Translation,
+    TranslationResult,
+    TranslationVerbose,
+    Usage,
+    parse_transcription,
+    parse_translation,
+    usage_from_dict,
+)
+from .streams import AsyncStream, Stream
+from .validation import VoiceParam, validate_language_tag, validate_voice, voice_id
+from .voices import (
+    VoiceConsentDeleted,
+    VoiceConsentObject,
+    VoiceConsentPage,
+    VoiceDeleted,
+    VoiceObject,
+)
+
+__all__ = [
+    "BUILTIN_VOICES",
+    "CHAT_AUDIO_FORMATS",
+    "CHAT_INPUT_AUDIO_FORMATS",
+    "MAX_INSTRUCTIONS",
+    "MAX_KNOWN_SPEAKERS",
+    "SPEECH_CONTENT_TYPES",
+    "SPEECH_FORMATS",
+    "STREAM_FORMATS",
+    "TEXT_CONTENT_TYPES",
+    "TEXT_FORMATS",
+    "TIMESTAMP_GRANULARITIES",
+    "TRANSCRIPTION_FORMATS",
+    "TRANSCRIPTION_INCLUDES",
+    "TRANSLATION_FORMATS",
+    "AsyncStream",
+    "AudioFile",
+    "Capability",
+    "ChatAudio",
+    "ChatAudioDelta",
+    "ChatCompletion",
+    "ChatCompletionChunk",
+    "DiarizedSegment",
+    "DurationUsage",
+    "Logprob",
+    "PlainText",
+    "SpeechAudioDelta",
+    "SpeechAudioDone",
+    "SpeechEvent",
+    "SpeechRequest",
+    "Stream",
+    "TokenUsage",
+    "TranscriptTextDelta",
+    "TranscriptTextDone",
+    "TranscriptTextSegment",
+    "Transcription",
+    "TranscriptionDiarized",
+    "TranscriptionEvent",
+    "TranscriptionRequest",
+    "TranscriptionResult",
+    "TranscriptionSegment",
+    "TranscriptionVerbose",
+    "TranscriptionWord",
+    "Translation",
+    "TranslationRequest",
+    "TranslationResult",
+    "TranslationVerbose",
+    "Usage",
+    "VoiceConsentDeleted",
+    "VoiceConsentObject",
+    "VoiceConsentPage",
+    "VoiceDeleted",
+    "VoiceObject",
+    "VoiceParam",
+    "parse_transcription",
+    "parse_translation",
+    "speech_event_from_dict",
+    "transcription_event_from_dict",
+    "usage_from_dict",
+    "validate_chat_audio",
+    "validate_language_tag",
+    "validate_voice",
+    "voice_id",
+]
