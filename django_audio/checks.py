@@ -23,8 +23,22 @@ from django.core import checks
 from .conf import DEFAULTS, build_settings
 from .exceptions import ConfigurationError
 
-_POSITIVE_INTS = ("MAX_UPLOAD_SIZE", "MAX_VOICE_SAMPLE_SIZE", "MAX_SPEECH_INPUT")
-_BOOLS = ("SPEECH_CACHE", "REQUIRE_CONSENT_APPROVAL", "RETENTION_KEEP_TEXT", "BACKGROUND_TRANSCRIPTION")
+_POSITIVE_INTS = (
+    "MAX_UPLOAD_SIZE",
+    "MAX_VOICE_SAMPLE_SIZE",
+    "MAX_SPEECH_INPUT",
+    "WEBSOCKET_TOKEN_MAX_AGE",
+    "WEBSOCKET_MAX_FRAME_SIZE",
+    "WEBSOCKET_QUEUE_SIZE",
+    "LIVE_CAPTION_MAX_SECONDS",
+    "LIVE_CAPTION_MAX_SESSIONS",
+)
+_BOOLS = (
+    "SPEECH_CACHE",
+    "REQUIRE_CONSENT_APPROVAL",
+    "RETENTION_KEEP_TEXT",
+    "BACKGROUND_TRANSCRIPTION",
+)
 
 
 def register() -> None:
@@ -57,6 +71,7 @@ def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
         for key in conf.unknown_keys
     ]
     errors += _check_values(conf.__dict__)
+    errors += _check_rate_limit(conf.RATE_LIMIT)
     errors += _check_storage(conf.STORAGE)
     errors += _check_providers(conf.PROVIDERS)
     return errors
@@ -80,10 +95,27 @@ def _check_values(values: Mapping[str, Any]) -> list[checks.CheckMessage]:
     days = values["RETENTION_DAYS"]
     if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days <= 0):
         errors.append(
-            _error(f"DJANGO_AUDIO['RETENTION_DAYS'] must be None or a positive integer; got {days!r}.",
-                   "Use None to keep audio forever.", 8)
-        )  # fmt: skip
+            _error(
+                f"DJANGO_AUDIO['RETENTION_DAYS'] must be None or a positive integer; got {days!r}.",
+                "Use None to keep audio forever.",
+                8,
+            )
+        )
     return errors
+
+
+def _check_rate_limit(rate: object) -> list[checks.CheckMessage]:
+    from .api.ratelimit import parse_rate
+
+    if rate is None:
+        return []
+    try:
+        parse_rate(rate)
+    except ValueError as exc:
+        return [_error(f"DJANGO_AUDIO['RATE_LIMIT'] is invalid: {exc}",
+                       "Use e.g. '120/minute' (second, minute, hour, day), or None for no limit.",
+                       8)]  # fmt: skip
+    return []
 
 
 def _check_storage(alias: object) -> list[checks.CheckMessage]:

@@ -42,6 +42,33 @@ DEFAULTS: dict[str, Any] = {
     "RETENTION_KEEP_TEXT": True,
     # Run transcriptions through Django's Tasks API instead of inline.
     "BACKGROUND_TRANSCRIPTION": False,
+    # Requests per user to the OpenAI-compatible API, "N/second|minute|hour|day" (None: off).
+    "RATE_LIMIT": "120/minute",
+    # --- websockets: live captions, job progress, streamed speech (docs/websockets.md)
+    # Seconds a signed websocket token (issued to API-key clients) stays valid.
+    "WEBSOCKET_TOKEN_MAX_AGE": 60,
+    # Largest websocket frame accepted from a client, in bytes.
+    "WEBSOCKET_MAX_FRAME_SIZE": 64 * 1024,
+    # Events buffered per caption viewer before deltas are dropped / the viewer is cut off.
+    "WEBSOCKET_QUEUE_SIZE": 256,
+    # Cache alias counting concurrent caption sessions per user (shared across processes).
+    "WEBSOCKET_CACHE": "default",
+    # Model used when a live caption ``start`` message names none.
+    "LIVE_CAPTION_MODEL": "gpt-4o-mini-transcribe",
+    # Longest live caption session, in seconds of audio; the session is then saved and closed.
+    "LIVE_CAPTION_MAX_SECONDS": 3600,
+    # Live caption sessions one user may run at the same time.
+    "LIVE_CAPTION_MAX_SESSIONS": 3,
+    # Voice activity detection cutting live audio into utterances (keys: see streaming/vad.py).
+    "VAD": {
+        "FRAME_MS": 30,
+        "THRESHOLD": 0.01,
+        "NOISE_RATIO": 3.0,
+        "SILENCE_MS": 500,
+        "MIN_SPEECH_MS": 120,
+        "PADDING_MS": 200,
+        "MAX_UTTERANCE_SECONDS": 15.0,
+    },
 }
 
 
@@ -60,6 +87,15 @@ class AudioSettings:
     RETENTION_DAYS: int | None = None
     RETENTION_KEEP_TEXT: bool = True
     BACKGROUND_TRANSCRIPTION: bool = False
+    RATE_LIMIT: str | None = "120/minute"
+    WEBSOCKET_TOKEN_MAX_AGE: int = 60
+    WEBSOCKET_MAX_FRAME_SIZE: int = 64 * 1024
+    WEBSOCKET_QUEUE_SIZE: int = 256
+    WEBSOCKET_CACHE: str = "default"
+    LIVE_CAPTION_MODEL: str = "gpt-4o-mini-transcribe"
+    LIVE_CAPTION_MAX_SECONDS: int = 3600
+    LIVE_CAPTION_MAX_SESSIONS: int = 3
+    VAD: Mapping[str, Any] = field(default_factory=dict)
     #: Keys the user set that are not in :data:`DEFAULTS` (reported by checks).
     unknown_keys: tuple[str, ...] = ()
 
