@@ -9,6 +9,8 @@
 ``django_audio.E006``  ``STORAGE`` names no alias in ``STORAGES``
 ``django_audio.E007``  an API key would be sent over plain HTTP to a non-local host
 ``django_audio.E008``  a limit or flag has the wrong type or a non-positive value
+``django_audio.E101``  a local-engine provider option is invalid
+``django_audio.E102``  the local engine is not ready (missing extra, model failed its hash check)
 =====================  =====================================================================
 """
 
