@@ -213,7 +213,7 @@ class SpeechToText:
         temperature: float | None = None,
         word_timestamps: bool = False,
         vad_filter: bool = True,
-        beam_size: int = 5,
+        beam_size: int = 1,
     ) -> Recognition:
         """Start recognising ``decoder``'s audio; iterate the result for segments."""
         return Recognition(

@@ -94,7 +94,7 @@ class LocalProvider(BaseProvider):
         compute_type: str = "int8",
         cpu_threads: int = 0,
         num_workers: int = 1,
-        beam_size: int = 5,
+        beam_size: int = 1,
         vad_filter: bool = True,
         download_root: str | None = None,
         local_files_only: bool = False,
