@@ -17,3 +17,7 @@ class DjangoAudioConfig(AppConfig):
 
         checks.register()
         conf.connect_signals()
+
+        from .streaming.consumers.progress import connect_signals as connect_progress
+
+        connect_progress()  # websocket followers of a transcript hear its status changes

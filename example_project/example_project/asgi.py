@@ -9,4 +9,15 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from django_audio.api.asgi import BodyLimitMiddleware, OpenAIFastPath  # noqa: E402
+from django_audio.streaming.routing import websocket_application  # noqa: E402
+
+# Websockets: origin check (ALLOWED_HOSTS), session and token auth, django-audio's consumers.
+# HTTP: oversized /v1 uploads are refused before Django reads their bodies; Bearer calls to
+# the /v1 views skip the project middleware (OpenAIFastPath, see docs/openai-api.md).
+application = ProtocolTypeRouter(
+    {
+        "http": BodyLimitMiddleware(OpenAIFastPath(django_asgi_app)),
+        "websocket": websocket_application(),
+    }
+)

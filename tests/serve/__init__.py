@@ -1,0 +1,1 @@
+"""Real ASGI server processes for the two-process and browser tests (see :mod:`.harness`)."""
