@@ -255,9 +255,7 @@ class BaseProvider:
         self._check_speech(request, sse=True)
         return await self._aspeech_events(request)
 
-    async def acreate_voice(
-        self, name: str, audio_sample: AudioFile, consent: str
-    ) -> VoiceObject:
+    async def acreate_voice(self, name: str, audio_sample: AudioFile, consent: str) -> VoiceObject:
         """Async :meth:`create_voice`."""
         self._check_voice(name, audio_sample, consent)
         return await self._acreate_voice(name, audio_sample, consent)
@@ -387,9 +385,7 @@ class BaseProvider:
     async def _aspeech_events(self, request: SpeechRequest) -> AsyncStream[SpeechEvent]:
         return await in_thread(self._speech_events, request)
 
-    async def _acreate_voice(
-        self, name: str, audio_sample: AudioFile, consent: str
-    ) -> VoiceObject:
+    async def _acreate_voice(self, name: str, audio_sample: AudioFile, consent: str) -> VoiceObject:
         return await asyncio.to_thread(self._create_voice, name, audio_sample, consent)
 
     async def _adelete_voice(self, voice_id: str) -> VoiceDeleted:
