@@ -9,15 +9,18 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Model, QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
-from rest_framework import generics, viewsets
+from rest_framework import generics, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer, Serializer
 from rest_framework.views import APIView
 
 from ...auth import ApiKeyAuthentication
@@ -27,6 +30,7 @@ from ..pagination import CreatedCursorPagination
 from ..permissions import is_staff, owned_by
 from ..ranges import serve_file
 from ..schema import AudioAutoSchema
+from ..serializers import NAMESPACE
 from ..throttling import AudioCreateRateThrottle, AudioUserRateThrottle
 
 #: Characters a public id may contain (ids look like ``tr_3f9c…``).
@@ -102,6 +106,24 @@ class OwnedViewSet(viewsets.ViewSetMixin, generics.GenericAPIView[Any], AudioAPI
             username_field = get_user_model().USERNAME_FIELD
             queryset = queryset.filter(**{f"owner__{username_field}": owner})
         return search_text(queryset, query_value(params, "search"), self.search_fields)
+
+    def validated(self, form_class: type[Serializer[Any]]) -> Any:
+        """The request's data checked by ``form_class`` (400 naming the field otherwise)."""
+        form = form_class(data=self.request.data)
+        form.is_valid(raise_exception=True)
+        return form
+
+    def stored(
+        self,
+        row: Any,
+        serializer_class: type[BaseSerializer[Any]],
+        route: str,
+        code: int = status.HTTP_201_CREATED,
+    ) -> Response:
+        """Answer a create: the stored row, its ``Location``, and ``code``."""
+        body = serializer_class(row, context=self.get_serializer_context()).data
+        location = reverse(f"{NAMESPACE}:{route}-detail", kwargs={"id": row.public_id})
+        return Response(body, status=code, headers={"Location": location})
 
 
 def serve_audio(

@@ -6,18 +6,16 @@ from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status
+from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 from rest_framework.serializers import BaseSerializer
 
 from .... import services
 from ....models import VoiceConsent
 from ..permissions import IsStaff
 from ..serializers import (
-    NAMESPACE,
     ConsentDecisionSerializer,
     VoiceConsentCreateSerializer,
     VoiceConsentSerializer,
@@ -67,15 +65,11 @@ class VoiceConsentViewSet(
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Submit a consent recording; it waits for staff review (unless approval is off)."""
-        form = VoiceConsentCreateSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
+        data = self.validated(VoiceConsentCreateSerializer).validated_data
         consent = services.submit_consent(
             request.user, name=data["name"], recording=data["recording"], language=data["language"]
         )
-        body = VoiceConsentSerializer(consent, context=self.get_serializer_context()).data
-        location = reverse(f"{NAMESPACE}:consent-detail", kwargs={"id": consent.public_id})
-        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
+        return self.stored(consent, VoiceConsentSerializer, "consent")
 
     def perform_destroy(self, instance: VoiceConsent) -> None:
         """Revoke (if needed) and delete, with its voices; the audit trail stays."""

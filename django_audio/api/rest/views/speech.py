@@ -15,14 +15,13 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 from rest_framework.serializers import BaseSerializer
 
 from .... import services
 from ....contract import SPEECH_FORMATS
 from ....models import SpeechAsset
 from ..filters import query_value
-from ..serializers import JOB_STATUSES, NAMESPACE, SpeechAssetSerializer, SpeechCreateSerializer
+from ..serializers import JOB_STATUSES, SpeechAssetSerializer, SpeechCreateSerializer
 from .base import (
     AUDIO_RESPONSES,
     DOWNLOAD_PARAMETER,
@@ -89,20 +88,12 @@ class SpeechAssetViewSet(
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Synthesize speech and store the clip (an identical stored clip is reused)."""
-        form = SpeechCreateSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = dict(form.validated_data)
+        data = dict(self.validated(SpeechCreateSerializer).validated_data)
         if not data.get("instructions"):
             data.pop("instructions", None)
         outcome = services.synthesize(request.user, **data)
-        asset = outcome.asset
-        body = SpeechAssetSerializer(asset, context=self.get_serializer_context()).data
-        location = reverse(f"{NAMESPACE}:speech-detail", kwargs={"id": asset.public_id})
-        return Response(
-            body,
-            status=status.HTTP_200_OK if outcome.cached else status.HTTP_201_CREATED,
-            headers={"Location": location},
-        )
+        code = status.HTTP_200_OK if outcome.cached else status.HTTP_201_CREATED
+        return self.stored(outcome.asset, SpeechAssetSerializer, "speech", code)
 
     @extend_schema(parameters=[DOWNLOAD_PARAMETER], responses=AUDIO_RESPONSES)
     @action(

@@ -17,7 +17,6 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 from rest_framework.serializers import BaseSerializer
 
 from .... import services
@@ -25,7 +24,6 @@ from ....exporting import EXPORT_FORMATS, export_transcript
 from ....models import Transcript
 from ..serializers import (
     JOB_STATUSES,
-    NAMESPACE,
     TranscriptCreateSerializer,
     TranscriptDetailSerializer,
     TranscriptSerializer,
@@ -90,20 +88,14 @@ class TranscriptViewSet(
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Upload audio; it is transcribed (or translated), stored and returned."""
-        form = TranscriptCreateSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
+        form = self.validated(TranscriptCreateSerializer)
         data = form.validated_data
         run = services.translate if data["task"] == "translate" else services.transcribe
         outcome = run(request.user, data["file"], model=data["model"], **form.service_params())
         row = outcome.transcript
-        body = TranscriptDetailSerializer(row, context=self.get_serializer_context()).data
-        location = reverse(f"{NAMESPACE}:transcript-detail", kwargs={"id": row.public_id})
         queued = row.status == Transcript.Status.PENDING
-        return Response(
-            body,
-            status=status.HTTP_202_ACCEPTED if queued else status.HTTP_201_CREATED,
-            headers={"Location": location},
-        )
+        code = status.HTTP_202_ACCEPTED if queued else status.HTTP_201_CREATED
+        return self.stored(row, TranscriptDetailSerializer, "transcript", code)
 
     @extend_schema(
         parameters=[

@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status
+from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 from rest_framework.serializers import BaseSerializer
 
 from .... import services
 from ....models import Voice
 from ..filters import query_value
-from ..serializers import NAMESPACE, VoiceCreateSerializer, VoiceDisableSerializer, VoiceSerializer
+from ..serializers import VoiceCreateSerializer, VoiceDisableSerializer, VoiceSerializer
 from .base import OwnedViewSet, list_parameters, search_parameter
 
 
@@ -69,15 +68,11 @@ class VoiceViewSet(
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Make a voice from a sample, under one of your approved consents."""
-        form = VoiceCreateSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
+        data = self.validated(VoiceCreateSerializer).validated_data
         voice = services.create_voice(
             request.user, name=data["name"], sample=data["audio_sample"], consent=data["consent"]
         )
-        body = VoiceSerializer(voice, context=self.get_serializer_context()).data
-        location = reverse(f"{NAMESPACE}:voice-detail", kwargs={"id": voice.public_id})
-        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
+        return self.stored(voice, VoiceSerializer, "voice")
 
     def perform_destroy(self, instance: Voice) -> None:
         """Delete upstream and here; the sample file goes once the deletion commits."""
