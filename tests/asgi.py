@@ -1,4 +1,4 @@
-"""ASGI app of the test settings: Django over HTTP (body limit on /v1), django-audio's websockets."""
+"""ASGI app of the test settings: HTTP (body limit on /v1) and django-audio's websockets."""
 
 import os
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from django_audio.providers import providers
+from django_audio.providers.test import TestProvider
 from django_audio.testing.fake_upstream import FakeUpstream
 
 #: The key the fake upstream expects; tests never see a real credential.
@@ -25,3 +29,20 @@ def fake_upstream(fake_upstream_server: FakeUpstream) -> Iterator[FakeUpstream]:
     fake_upstream_server.reset()
     yield fake_upstream_server
     fake_upstream_server.reset()
+
+
+@pytest.fixture
+def provider() -> Iterator[TestProvider]:
+    """A fresh TestProvider as the ``default`` alias."""
+    p = TestProvider()
+    with providers.override("default", p):
+        yield p
+
+
+@pytest.fixture
+def media(settings: Any, tmp_path: Path) -> Path:
+    """An empty MEDIA_ROOT for this test (the audio storage is the default file storage)."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = str(root)
+    return root

@@ -2,46 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from django_audio import services
 from django_audio.models import ApiKey, SpeechAsset, Transcript, Voice, VoiceConsent
-from django_audio.providers import providers
 from django_audio.providers.test import TestProvider
 from django_audio.testing.audio import make_wav
-
-
-@pytest.fixture
-def provider() -> Iterator[TestProvider]:
-    """A fresh TestProvider as the ``default`` alias."""
-    p = TestProvider()
-    with providers.override("default", p):
-        yield p
-
-
-@pytest.fixture
-def media(settings: Any, tmp_path: Path) -> Path:
-    """An empty MEDIA_ROOT for this test."""
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = str(root)
-    return root
-
-
-def stored_files(root: Path) -> list[Path]:
-    """Every file under ``root``."""
-    return sorted(p for p in root.rglob("*") if p.is_file())
-
-
-def wav_upload(name: str = "talk.wav", seconds: float = 1.0) -> SimpleUploadedFile:
-    """A real WAV as a browser upload."""
-    return SimpleUploadedFile(name, make_wav(seconds), content_type="audio/wav")
+from tests.helpers import stored_files, wav_upload  # noqa: F401 - used by the tests here
 
 
 @pytest.fixture

@@ -4,38 +4,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from asgiref.sync import SyncToAsync
 from django.db import connections
 
-from django_audio.providers import providers
-from django_audio.providers.test import TestProvider
 from django_audio.testing.audio import make_wav
-
-
-@pytest.fixture
-def provider() -> Iterator[TestProvider]:
-    """A fresh TestProvider as the ``default`` alias."""
-    p = TestProvider()
-    with providers.override("default", p):
-        yield p
-
-
-@pytest.fixture
-def media(settings: Any, tmp_path: Path) -> Path:
-    """An empty MEDIA_ROOT for this test (the audio storage is the default file storage)."""
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = str(root)
-    return root
-
-
-def stored_files(root: Path) -> list[Path]:
-    """Every file under ``root``."""
-    return sorted(p for p in root.rglob("*") if p.is_file())
+from tests.helpers import stored_files, wav_upload  # noqa: F401 - used by the tests here
 
 
 @pytest.fixture
