@@ -7,15 +7,19 @@ One command, one run, side by side against the fake OpenAI upstream::
 Measures:
 
 1. Extra latency (p50 / p99) of a json transcription through Django (uvicorn → django-audio
-   → OpenAI provider → fake upstream) over the same request sent to the fake directly.
+   → OpenAI provider → fake upstream) over the same request sent to the fake directly, for
+   two servers side by side: the default application (the full ``MIDDLEWARE`` chain) and the
+   lean one (``OpenAIFastPath``: Bearer requests to the ``/v1`` views skip the chain).
 2. Time to the first SSE event / first audio byte of the streaming paths (streamed
    transcription, raw speech, SSE speech, streamed chat), through Django and direct.
 3. Peak memory growth of the server process while a 1 GiB WAV is uploaded through
    ``/v1/audio/transcriptions`` (the upstream is a sink that discards what it receives).
 4. SQL queries per request for each operation.
 
-The Django server runs in its own process (uvicorn, one worker) so that the client, the
-fake upstream and the server do not share an interpreter lock.
+Each Django server runs in its own process (uvicorn, one worker) so that the client, the
+fake upstream and the servers do not share an interpreter lock. Every client sets
+``TCP_NODELAY`` (as production HTTP clients and proxies do): otherwise Nagle's algorithm and
+delayed ACKs add ~40 ms stalls to multipart POSTs that have nothing to do with the server.
 """
 
 from __future__ import annotations
@@ -67,6 +71,10 @@ def configure(db_path: str, media_root: str, upstream: str, max_upload: int) -> 
                     "transaction_mode": "IMMEDIATE",
                     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                 },
+                # 0 (Django's default): a new connection per request, and SQLite re-reads
+                # the schema on its first query (a few ms). --conn-max-age tries persistent
+                # connections instead.
+                "CONN_MAX_AGE": int(os.environ.get("BENCH_CONN_MAX_AGE", "0")),
             }
         },
         MEDIA_ROOT=media_root,
@@ -91,15 +99,18 @@ def configure(db_path: str, media_root: str, upstream: str, max_upload: int) -> 
     django.setup()
 
 
-def serve(port: int, db_path: str, media_root: str, upstream: str, max_upload: int) -> None:
+def serve(
+    port: int, db_path: str, media_root: str, upstream: str, max_upload: int, lean: bool
+) -> None:
     """The server process: uvicorn running the project with the body-limit middleware."""
     configure(db_path, media_root, upstream, max_upload)
     import uvicorn
     from django.core.asgi import get_asgi_application
 
-    from django_audio.api.asgi import BodyLimitMiddleware
+    from django_audio.api.asgi import BodyLimitMiddleware, OpenAIFastPath
 
-    app = BodyLimitMiddleware(get_asgi_application())
+    django_app = get_asgi_application()
+    app = BodyLimitMiddleware(OpenAIFastPath(django_app) if lean else django_app)
     uvicorn.run(
         app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
     )
@@ -114,11 +125,13 @@ def free_port() -> int:
 class ServerProcess:
     """``api_latency.py --serve`` in a child process."""
 
-    def __init__(self, db: str, media: str, upstream: str, max_upload: int) -> None:
+    def __init__(
+        self, db: str, media: str, upstream: str, max_upload: int, lean: bool = False
+    ) -> None:
         self.port = free_port()
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "--serve", str(self.port), db, media, upstream,
-             str(max_upload)],
+             str(max_upload), "lean" if lean else "full"],
             cwd=ROOT,
         )  # fmt: skip
         deadline = time.monotonic() + 30
@@ -195,29 +208,54 @@ def ms(seconds: float) -> str:
 # --------------------------------------------------------------------------- latency
 
 
-def timed_pairs(
-    n: int, direct: Callable[[], float], django: Callable[[], float], warmup: int = 10
-) -> tuple[list[float], list[float]]:
-    """Alternate the two calls ``n`` times (after a warm-up); each returns its seconds."""
+def timed_rounds(n: int, calls: list[Callable[[], float]], warmup: int = 10) -> list[list[float]]:
+    """Run the calls in turn ``n`` times (after a warm-up); each returns its seconds."""
     for _ in range(warmup):
-        direct()
-        django()
-    a, b = [], []
+        for call in calls:
+            call()
+    out: list[list[float]] = [[] for _ in calls]
     for _ in range(n):
-        a.append(direct())
-        b.append(django())
-    return a, b
+        for times, call in zip(out, calls, strict=True):
+            times.append(call())
+    return out
 
 
-def measure_latency(fake_url: str, server: ServerProcess, key: str, n: int) -> list[str]:
+def report(label: str, names: list[str], runs: list[list[float]]) -> list[str]:
+    """One line per target; the first is the baseline the others are compared with."""
+    base = runs[0]
+    lines = [label]
+    for name, times in zip(names, runs, strict=True):
+        line = f"  {name:<14} p50 {ms(pct(times, 50))} p99 {ms(pct(times, 99))}"
+        if times is not base:
+            line += (
+                f" | added p50 {ms(pct(times, 50) - pct(base, 50))}"
+                f" p99 {ms(pct(times, 99) - pct(base, 99))} ms"
+            )
+        lines.append(line)
+    return lines
+
+
+def client(base_url: str, key: str) -> Any:
+    """A sync httpx client with ``TCP_NODELAY`` (no Nagle / delayed-ACK stalls)."""
+    import httpx
+
+    nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+    return httpx.Client(
+        base_url=base_url,
+        headers={"Authorization": f"Bearer {key}"},
+        transport=httpx.HTTPTransport(socket_options=nodelay),
+    )
+
+
+def measure_latency(
+    fake_url: str, full: ServerProcess, lean: ServerProcess, key: str, n: int
+) -> list[str]:
     import httpx
 
     audio = wav_bytes(1.0)
-    direct = httpx.Client(
-        base_url=fake_url, headers={"Authorization": f"Bearer {API_KEY_UPSTREAM}"}
-    )
-    django = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"})
-    lines = []
+    names = ["direct", "django (full)", "django (lean)"]
+    clients = [client(fake_url, API_KEY_UPSTREAM), client(full.url, key), client(lean.url, key)]
+    lines: list[str] = []
 
     def whole(client: httpx.Client) -> Callable[[], float]:
         def call() -> float:
@@ -232,13 +270,8 @@ def measure_latency(fake_url: str, server: ServerProcess, key: str, n: int) -> l
 
         return call
 
-    a, b = timed_pairs(n, whole(direct), whole(django))
-    lines.append(
-        "json transcription (whole reply)     "
-        f"direct p50 {ms(pct(a, 50))} p99 {ms(pct(a, 99))} | "
-        f"django p50 {ms(pct(b, 50))} p99 {ms(pct(b, 99))} | "
-        f"added p50 {ms(pct(b, 50) - pct(a, 50))} p99 {ms(pct(b, 99) - pct(a, 99))} ms"
-    )
+    runs = timed_rounds(n, [whole(c) for c in clients])
+    lines += report("json transcription (whole reply)", names, runs)
 
     def first(client: httpx.Client, method: str, path: str, **kwargs: Any) -> Callable[[], float]:
         def call() -> float:
@@ -266,12 +299,12 @@ def measure_latency(fake_url: str, server: ServerProcess, key: str, n: int) -> l
             },
         ),
         (
-            "first audio byte, speech (mp3)      ",
+            "first audio byte, speech (mp3)",
             "/audio/speech",
             {"json": {"model": "tts-1", "input": "Hello there, how are you?", "voice": "alloy"}},
         ),
         (
-            "first SSE event, speech (sse)       ",
+            "first SSE event, speech (sse)",
             "/audio/speech",
             {
                 "json": {
@@ -283,7 +316,7 @@ def measure_latency(fake_url: str, server: ServerProcess, key: str, n: int) -> l
             },
         ),
         (
-            "first SSE chunk, chat with audio    ",
+            "first SSE chunk, chat with audio",
             "/chat/completions",
             {
                 "json": {
@@ -297,18 +330,11 @@ def measure_latency(fake_url: str, server: ServerProcess, key: str, n: int) -> l
         ),
     ]
     for label, path, kwargs in stream_cases:
-        a, b = timed_pairs(
-            max(50, n // 3),
-            first(direct, "POST", path, **kwargs),
-            first(django, "POST", path, **kwargs),
-        )
-        lines.append(
-            f"{label}  direct p50 {ms(pct(a, 50))} p99 {ms(pct(a, 99))} | "
-            f"django p50 {ms(pct(b, 50))} p99 {ms(pct(b, 99))} | "
-            f"added p50 {ms(pct(b, 50) - pct(a, 50))} p99 {ms(pct(b, 99) - pct(a, 99))} ms"
-        )
+        runs = timed_rounds(max(50, n // 3), [first(c, "POST", path, **kwargs) for c in clients])
+        lines += report(label, names, runs)
 
-    # Django's own floor: the same server and middleware answering an unknown URL (404).
+    # Django's own floor: the same servers answering an unknown URL (404). The lean server
+    # sends it through the full chain too (only the /v1 views go the lean way).
     def floor(client: httpx.Client, path: str) -> Callable[[], float]:
         def call() -> float:
             start = time.perf_counter()
@@ -317,15 +343,10 @@ def measure_latency(fake_url: str, server: ServerProcess, key: str, n: int) -> l
 
         return call
 
-    a, b = timed_pairs(n, floor(direct, "/nowhere"), floor(django, "/nowhere"))
-    lines.append(
-        "floor: unknown URL, no django-audio code  "
-        f"fake p50 {ms(pct(a, 50))} p99 {ms(pct(a, 99))} | "
-        f"django p50 {ms(pct(b, 50))} p99 {ms(pct(b, 99))} | "
-        f"Django's own cost p50 {ms(pct(b, 50) - pct(a, 50))} ms"
-    )
-    direct.close()
-    django.close()
+    runs = timed_rounds(n, [floor(c, "/nowhere") for c in clients])
+    lines += report("floor: unknown URL (404), no django-audio code", names, runs)
+    for c in clients:
+        c.close()
     return lines
 
 
@@ -494,11 +515,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300, help="json transcriptions timed")
     parser.add_argument("--upload-mib", type=int, default=1024, help="size of the big upload")
-    parser.add_argument("--serve", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=0,
+        help="CONN_MAX_AGE of the servers' database (default 0: a connection per request)",
+    )
+    parser.add_argument("--serve", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    # Read by configure() here and in the server processes, which inherit the environment.
+    os.environ.setdefault("BENCH_CONN_MAX_AGE", str(args.conn_max_age))
     if args.serve:
-        port, db, media, upstream, max_upload = args.serve
-        serve(int(port), db, media, upstream, int(max_upload))
+        port, db, media, upstream, max_upload, mode = args.serve
+        serve(int(port), db, media, upstream, int(max_upload), mode == "lean")
         return
 
     from django_audio.testing.fake_upstream import FakeUpstream
@@ -519,15 +548,18 @@ def main() -> None:
             _, key = ApiKey.objects.create_key(user, "bench")
 
             print(f"django-audio /v1 benchmark (python {sys.version.split()[0]}, "
-                  f"{os.cpu_count()} CPUs)\n")  # fmt: skip
-            server = ServerProcess(db, media, fake.url, 25 * MiB)
+                  f"{os.cpu_count()} CPUs, CONN_MAX_AGE={args.conn_max_age})\n")  # fmt: skip
+            full = ServerProcess(db, media, fake.url, 25 * MiB)
+            lean = ServerProcess(db, media, fake.url, 25 * MiB, lean=True)
             try:
                 print("Latency: Django path (uvicorn -> django-audio -> OpenAI provider -> fake)"
-                      " vs the fake directly, same client, alternating")  # fmt: skip
-                for line in measure_latency(fake.url, server, key, args.requests):
+                      " vs the fake directly, in turn; full = project MIDDLEWARE,"
+                      " lean = OpenAIFastPath")  # fmt: skip
+                for line in measure_latency(fake.url, full, lean, key, args.requests):
                     print("  " + line)
             finally:
-                server.stop()
+                full.stop()
+                lean.stop()
 
             print("\nSQL queries per request (after the first; SQLite)")
             for line in count_queries(key):

@@ -9,6 +9,12 @@ A request under one of ``prefixes`` whose ``Content-Length`` is over the limit (
 ``max(MAX_UPLOAD_SIZE, MAX_VOICE_SAMPLE_SIZE)`` plus 1 MiB for the other form fields) is
 answered 413 at once, its body unread; a chunked body is cut off the moment it passes the
 limit. The answer is OpenAI's error body.
+
+:class:`OpenAIFastPath` (opt-in) serves Bearer-authenticated requests for the OpenAI-compatible
+views through a Django handler without the project's middleware chain, which under ASGI costs
+thread hops per sync-only middleware; everything else goes to the full project application::
+
+    application = BodyLimitMiddleware(OpenAIFastPath(get_asgi_application()))
 """
 
 from __future__ import annotations
@@ -17,9 +23,21 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
+from django.conf import settings
+from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.exception import convert_exception_to_response
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from django.middleware.security import SecurityMiddleware
+from django.urls import Resolver404, resolve
+
 from .uploads import max_body_size
 
-__all__ = ["BodyLimitMiddleware"]
+__all__ = ["BodyLimitMiddleware", "OpenAIFastPath"]
+
+#: The URL namespace (``app_name``) of the OpenAI-compatible views.
+OPENAI_APP_NAME = "django_audio_openai"
+_SECURITY_MIDDLEWARE = "django.middleware.security.SecurityMiddleware"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -122,3 +140,89 @@ async def _reject(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+# --------------------------------------------------------------------------- the lean path
+
+
+class _LeanHandler(ASGIHandler):
+    """Django's ASGI handler with no project middleware: only the host and security checks.
+
+    ``request_started`` / ``request_finished`` still fire (database connections are closed or
+    reused as usual); ``ALLOWED_HOSTS`` is still enforced; when ``SecurityMiddleware`` is in
+    ``MIDDLEWARE`` its request and response hooks (HTTPS redirect, HSTS, ``nosniff``,
+    referrer and cross-origin-opener policies) run inline, without a thread hop, since they do
+    no I/O.
+    """
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        """Build the chain ``host check → [security] → view``; nothing from ``MIDDLEWARE``."""
+        self._view_middleware: list[Any] = []
+        self._template_response_middleware: list[Any] = []
+        self._exception_middleware: list[Any] = []
+        get_response = self._get_response_async  # type: ignore[attr-defined]
+        security = (
+            SecurityMiddleware(get_response)
+            if _SECURITY_MIDDLEWARE in settings.MIDDLEWARE
+            else None
+        )
+
+        async def chain(request: HttpRequest) -> HttpResponseBase:
+            request.get_host()  # DisallowedHost → 400, as CommonMiddleware would do
+            if security is not None:
+                redirect = security.process_request(request)
+                if redirect is not None:
+                    return redirect
+            response: HttpResponseBase = await get_response(request)
+            if security is not None:
+                # Only sets headers; typed for HttpResponse but fine for streaming replies.
+                response = security.process_response(request, response)  # type: ignore[arg-type]
+            return response
+
+        self._middleware_chain = convert_exception_to_response(chain)
+
+
+def _authorization_is_bearer(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"authorization":
+            return bytes(value).strip()[:7].lower() == b"bearer "
+    return False
+
+
+class OpenAIFastPath:
+    """Serve Bearer requests for the OpenAI-compatible views without the middleware chain.
+
+    A request goes the lean way only when it is HTTP, carries ``Authorization: Bearer …`` and
+    its path resolves (in ``ROOT_URLCONF``) to a view of ``django_audio.api.openai.urls``.
+    Those views authenticate the key themselves, need no session, CSRF token or messages, and
+    turn every error into OpenAI's error body. Everything else — session-authenticated browser
+    calls (which keep their CSRF check), other URLs, websockets, lifespan — goes to ``app``.
+    Wrap the result in :class:`BodyLimitMiddleware` so the body limit covers both paths.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._lean: _LeanHandler | None = None
+
+    def _routes_here(self, scope: Scope) -> bool:
+        if scope["type"] != "http" or not _authorization_is_bearer(scope):
+            return False
+        path = str(scope.get("path", ""))
+        root = str(scope.get("root_path", ""))
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        try:
+            match = resolve(path)
+        except Resolver404:
+            return False
+        return OPENAI_APP_NAME in match.app_names
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Route one connection: the lean handler or the full application."""
+        if not self._routes_here(scope):
+            await self.app(scope, receive, send)
+            return
+        if self._lean is None:
+            # Built lazily: the settings and URLconf must be loaded first.
+            self._lean = _LeanHandler()
+        await self._lean(dict(scope), receive, send)  # type: ignore[arg-type]

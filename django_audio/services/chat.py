@@ -237,6 +237,15 @@ def _mark_running(job: _ChatJob) -> None:
         )
 
 
+def _prepare_and_start(
+    owner: Any, body: Mapping[str, Any], alias: str, provider: BaseProvider
+) -> _ChatJob:
+    """:func:`_prepare` then :func:`_mark_running`: one thread hop for the async paths."""
+    job = _prepare(owner, body, alias, provider)
+    _mark_running(job)
+    return job
+
+
 def _complete(job: _ChatJob, owner: Any, completion: ChatCompletion) -> ChatOutcome:
     reply = completion.audio
     with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as buf:
@@ -280,8 +289,7 @@ async def achat_with_audio(
 ) -> ChatOutcome:
     """Async :func:`chat_with_audio`."""
     alias, prov = get_provider(provider)
-    job = await sync_to_async(_prepare)(owner, body, alias, prov)
-    await sync_to_async(_mark_running)(job)
+    job = await sync_to_async(_prepare_and_start)(owner, body, alias, prov)
     try:
         completion = await prov.achat_completion(job.body)
     except Exception as exc:
@@ -379,8 +387,7 @@ async def astream_chat_with_audio(
 ) -> ChatStream:
     """Open a streamed chat completion; errors before the first chunk are raised here."""
     alias, prov = get_provider(provider)
-    job = await sync_to_async(_prepare)(owner, body, alias, prov)
-    await sync_to_async(_mark_running)(job)
+    job = await sync_to_async(_prepare_and_start)(owner, body, alias, prov)
     try:
         upstream = await prov.astream_chat_completion(job.body)
     except Exception as exc:

@@ -169,6 +169,21 @@ def _mark_running(asset: SpeechAsset) -> None:
     SpeechAsset.objects.filter(pk=asset.pk).update(status=JobStatus.RUNNING, updated_at=now)
 
 
+def _prepare_and_start(
+    owner: Any,
+    request: SpeechRequest,
+    alias: str,
+    provider: BaseProvider,
+    use_cache: bool | None,
+    sse: bool,
+) -> _Job:
+    """:func:`_prepare`, then :func:`_mark_running` unless cached: one hop for async paths."""
+    job = _prepare(owner, request, alias, provider, use_cache, sse)
+    if not job.cached:
+        _mark_running(job.asset)
+    return job
+
+
 def _finish(
     asset: SpeechAsset,
     audio: IO[bytes] | None,
@@ -406,10 +421,9 @@ async def astream_speech(
     alias, prov = get_provider(provider)
     request = _request(input, voice, model, instructions, response_format, speed)
     request.stream_format = "sse" if sse else "audio"
-    job = await sync_to_async(_prepare)(owner, request, alias, prov, use_cache, sse)
+    job = await sync_to_async(_prepare_and_start)(owner, request, alias, prov, use_cache, sse)
     if job.cached:
         return SpeechStream(job.asset, sse=sse, cached=True, upstream=None)
-    await sync_to_async(_mark_running)(job.asset)
     try:
         upstream: AsyncStream[Any] = await (
             prov.aspeech_events(job.request) if sse else prov.aspeech(job.request)

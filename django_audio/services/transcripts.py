@@ -163,6 +163,22 @@ def _mark_running(row: Transcript) -> None:
     )
 
 
+def _prepare_and_start(
+    kind: str,
+    owner: Any,
+    file: AudioSource,
+    model: str,
+    alias: str,
+    provider: BaseProvider,
+    params: Mapping[str, Any],
+    stream: bool = False,
+) -> tuple[Transcript, AnyRequest]:
+    """:func:`_prepare` then :func:`_mark_running`: one thread hop for the async paths."""
+    row, request = _prepare(kind, owner, file, model, alias, provider, params, stream)
+    _mark_running(row)
+    return row, request
+
+
 def _fail(row: Transcript, exc: BaseException, *also: str) -> None:
     """Mark the row failed (audio kept; fields ``also`` saved too); send ``post_transcribe``."""
     status = JobStatus.FAILED
@@ -321,8 +337,9 @@ async def _arun(
     params: Mapping[str, Any],
 ) -> TranscriptionOutcome:
     alias, prov = get_provider(provider)
-    row, request = await sync_to_async(_prepare)(kind, owner, file, model, alias, prov, params)
-    await sync_to_async(_mark_running)(row)
+    row, request = await sync_to_async(_prepare_and_start)(
+        kind, owner, file, model, alias, prov, params
+    )
     call: Callable[[Any], Awaitable[Any]] = (
         prov.atranslate if isinstance(request, TranslationRequest) else prov.atranscribe
     )
@@ -407,10 +424,9 @@ async def astream_transcription(
 ) -> TranscriptionStream:
     """Open a streamed transcription; errors before the first event are raised here."""
     alias, prov = get_provider(provider)
-    row, request = await sync_to_async(_prepare)(
+    row, request = await sync_to_async(_prepare_and_start)(
         Kind.TRANSCRIPTION, owner, file, model, alias, prov, params, True
     )
-    await sync_to_async(_mark_running)(row)
     try:
         upstream = await prov.astream_transcription(request)  # type: ignore[arg-type]
     except Exception as exc:

@@ -28,14 +28,14 @@ from django_audio.testing.audio import make_wav
 class LiveServer:
     """uvicorn serving the Django test project on 127.0.0.1 and a free port, in a thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, app: Any = None) -> None:
         import uvicorn
 
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
-        app = BodyLimitMiddleware(get_asgi_application())
+        app = app or BodyLimitMiddleware(get_asgi_application())
         config = uvicorn.Config(
             app,
             log_config=None,
