@@ -26,7 +26,13 @@ signal                            arguments
                                   ``to_status``, ``outcome``, ``error``
 ``pre_voice_change``              ``voice``, ``action``, ``actor``
 ``post_voice_change``             ``voice``, ``action``, ``actor``, ``outcome``, ``error``
+``transcript_event``              ``instance`` (:class:`Transcript`), ``event`` (the wire dict
+                                  of a ``transcript.text.*`` event)
 ================================  ===========================================================
+
+``transcript_event`` is sent for every event of a background transcription that streams (a
+provider with streaming transcription and ``response_format`` json or text), as it arrives;
+the websocket job-progress consumer relays it to the transcript's followers.
 
 ``sender`` is the model class. Transcriptions, translations and live captions share
 ``pre_transcribe``/``post_transcribe`` (``instance.kind`` tells them apart); live captions
@@ -51,6 +57,7 @@ __all__ = [
     "pre_synthesize",
     "pre_transcribe",
     "pre_voice_change",
+    "transcript_event",
 ]
 
 logger = logging.getLogger("django_audio.signals")
@@ -65,6 +72,7 @@ pre_consent_change = Signal()
 post_consent_change = Signal()
 pre_voice_change = Signal()
 post_voice_change = Signal()
+transcript_event = Signal()
 
 
 def send_post(signal: Signal, sender: Any, **kwargs: Any) -> None:

@@ -24,6 +24,9 @@ from ..conf import audio_settings
 from ..contract import (
     AsyncStream,
     AudioFile,
+    Capability,
+    PlainText,
+    Transcription,
     TranscriptionEvent,
     TranscriptionRequest,
     TranscriptTextDelta,
@@ -31,10 +34,10 @@ from ..contract import (
     TranscriptTextSegment,
     TranslationRequest,
 )
-from ..exceptions import AudioError, InvalidRequest, RequestCancelled
+from ..exceptions import AudioError, InvalidRequest, RequestCancelled, StreamInterrupted
 from ..models import JobStatus, Transcript, UsageRecord
 from ..providers import BaseProvider
-from ..signals import post_transcribe, pre_transcribe, send_post
+from ..signals import post_transcribe, pre_transcribe, send_post, transcript_event
 from .common import (
     PersistingStream,
     atomic_with_files,
@@ -306,9 +309,43 @@ def run_transcription(pk: int) -> Transcript:
     with row.audio.open("rb") as fh:
         audio = AudioFile(fh, filename=row.original_name or "audio", content_type=row.content_type)
         request = _build_request(row.kind, audio, row.model, params)
+        call = _provider_call(prov, request)
+        if _streams(prov, request):
+            call = _streamed_call(prov, row)
         with contextlib.suppress(AudioError):  # stored as the row's error
-            _execute(row, request, _provider_call(prov, request))
+            _execute(row, request, call)
     return row
+
+
+def _streams(provider: BaseProvider, request: AnyRequest) -> bool:
+    """Whether a background run can stream its events to followers as they arrive."""
+    return (
+        isinstance(request, TranscriptionRequest)
+        and provider.supports(Capability.TRANSCRIBE_STREAM)
+        and request.response_format in ("json", "text")
+        and not request.known_speaker_names
+    )
+
+
+def _streamed_call(provider: BaseProvider, row: Transcript) -> Callable[[Any], Any]:
+    """Transcribe by streaming, announcing each event (``transcript_event``) on the way."""
+
+    def call(request: TranscriptionRequest) -> Transcription | PlainText:
+        done: TranscriptTextDone | None = None
+        with provider.stream_transcription(request) as stream:
+            for event in stream:
+                transcript_event.send_robust(Transcript, instance=row, event=event.to_dict())
+                if isinstance(event, TranscriptTextDone):
+                    done = event
+        if done is None:
+            raise StreamInterrupted("The transcription stream ended before its final event.")
+        if request.response_format == "text":
+            return PlainText(done.text, "text", stream.request_id)
+        return Transcription(
+            text=done.text, logprobs=done.logprobs, usage=done.usage, request_id=stream.request_id
+        )
+
+    return call
 
 
 # --------------------------------------------------------------------------- async API

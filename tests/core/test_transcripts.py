@@ -263,7 +263,9 @@ def test_background_transcription_runs_through_tasks(
     assert row.text == provider.transcript_text
     assert row.task_id
     assert services.run_transcription(row.pk).status == JobStatus.COMPLETED  # idempotent
-    assert len(provider.calls_for("transcribe")) == 1
+    # A background json transcription streams (its deltas reach websocket followers).
+    assert len(provider.calls_for("stream_transcription")) == 1
+    assert provider.calls_for("transcribe") == []
 
 
 def test_background_failure_is_stored_on_the_row(

@@ -45,7 +45,8 @@ async def test_follower_sees_status_changes_until_finished(alice, provider, monk
     await sync_to_async(services.run_transcription)(row.pk)
     events, code = await closed_with(comm)
     assert code == CloseCode.NORMAL
-    assert [e["status"] for e in events][-1] == "completed"
+    statuses = [e["status"] for e in events if e["type"] == "transcript.status"]
+    assert statuses[-1] == "completed"
     assert events[-1]["text"] == TEXT
 
 
@@ -107,3 +108,20 @@ async def test_unauthenticated(transactional_db, provider):
     await comm.connect()
     _, code = await closed_with(comm)
     assert code == CloseCode.UNAUTHENTICATED
+
+
+async def test_follower_receives_background_deltas_before_the_final_status(alice, provider):
+    row = await sync_to_async(_queued)(alice)
+    comm = await _follow(alice, row.public_id)
+    await events_until(comm, "transcript.status")
+    await sync_to_async(services.run_transcription)(row.pk)
+    events, code = await closed_with(comm)
+    assert code == CloseCode.NORMAL
+    types = [e["type"] for e in events]
+    deltas = [e["delta"] for e in events if e["type"] == "transcript.text.delta"]
+    assert deltas, types
+    assert "".join(deltas).strip() == TEXT
+    assert types.index("transcript.text.done") < len(types) - 1
+    assert events[-1]["status"] == "completed"
+    stored = await Transcript.objects.aget(pk=row.pk)
+    assert stored.text == TEXT

@@ -22,7 +22,7 @@ from channels.layers import get_channel_layer
 from ...exceptions import NotFound
 from ...models import Transcript
 from ...services import get_transcript
-from ...signals import post_transcribe
+from ...signals import post_transcribe, transcript_event
 from ..protocol import CloseCode, ProtocolError, progress_group
 from .base import AudioConsumer, unknown_type
 
@@ -74,9 +74,21 @@ def _on_post_transcribe(sender: Any, instance: Transcript, **kwargs: Any) -> Non
         logger.warning("Could not publish transcript progress", exc_info=True)
 
 
+def _on_transcript_event(
+    sender: Any, instance: Transcript, event: dict[str, Any], **kwargs: Any
+) -> None:
+    try:
+        async_to_sync(apublish_event)(instance.public_id, event)
+    except Exception:  # best effort: the final status still arrives through post_transcribe
+        logger.warning("Could not publish a transcript delta", exc_info=True)
+
+
 def connect_signals() -> None:
-    """Publish every finished transcript's status to its followers."""
+    """Publish every finished transcript's status, and background deltas, to its followers."""
     post_transcribe.connect(_on_post_transcribe, dispatch_uid="django_audio.streaming.progress")
+    transcript_event.connect(
+        _on_transcript_event, dispatch_uid="django_audio.streaming.progress.events"
+    )
 
 
 class TranscriptProgressConsumer(AudioConsumer):
