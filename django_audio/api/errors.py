@@ -23,7 +23,16 @@ from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from ..exceptions import AudioError, InvalidRequest, UpstreamRateLimited
+from ..exceptions import (
+    AudioError,
+    AuthenticationError,
+    InvalidRequest,
+    PayloadTooLarge,
+    PermissionDeniedError,
+    RateLimited,
+    UnsupportedMediaType,
+    UpstreamRateLimited,
+)
 
 __all__ = [
     "AuthenticationError",
@@ -38,51 +47,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("django_audio.api")
-
-
-# --------------------------------------------------------------------------- edge-only errors
-
-
-class AuthenticationError(AudioError, PermissionError):
-    """No API key, or one that is unknown, revoked or belongs to an inactive user (401)."""
-
-    status = 401
-    error_type = "invalid_request_error"
-    default_code = "invalid_api_key"
-
-
-class PermissionDeniedError(AudioError, PermissionError):
-    """The user is authenticated but may not do this (403), e.g. a failed CSRF check."""
-
-    status = 403
-    error_type = "permission_error"
-    default_code = "permission_denied"
-
-
-class PayloadTooLarge(InvalidRequest):
-    """The request body or an uploaded file is over its limit (413)."""
-
-    status = 413
-    default_code = "file_too_large"
-
-
-class UnsupportedMediaType(InvalidRequest):
-    """The request's ``Content-Type`` is not what the endpoint accepts (415)."""
-
-    status = 415
-    default_code = "unsupported_media_type"
-
-
-class RateLimited(AudioError):
-    """The user sent too many requests; ``retry_after`` is in seconds (429)."""
-
-    status = 429
-    error_type = "rate_limit_error"
-    default_code = "rate_limit_exceeded"
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
 
 
 # --------------------------------------------------------------------------- mapping
