@@ -168,7 +168,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="speech length for STT")
     parser.add_argument("--repeat", type=int, default=2, help="runs per timing (best kept)")
-    parser.add_argument("--beam-size", type=int, default=1, help="Whisper beam (1 = greedy, the default)")
+    parser.add_argument("--beam-size", type=int, default=1, help="Whisper beam (1: greedy)")
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--child-decode", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
