@@ -83,7 +83,14 @@ if _redis:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [_redis], "prefix": f"django_audio_test_{os.getpid()}"},
+            "CONFIG": {
+                # As documented in docs/websockets.md: no 5 s read timeout racing the 5 s
+                # BZPOPMIN, a pool larger than redis-py's default 100, and a per-process
+                # capacity that a burst of events cannot overflow (group_send drops silently).
+                "hosts": [{"address": _redis, "max_connections": 1000, "socket_timeout": None}],
+                "prefix": f"django_audio_test_{os.getpid()}",
+                "capacity": 10_000,
+            },
         }
     }
 else:

@@ -1,9 +1,21 @@
 """Fan-out of caption events to viewers, with a bounded queue per viewer.
 
-The speaker's consumer publishes each event once to the session's channel-layer group
-(:class:`CaptionPublisher`); every viewer's consumer receives it on its own channel and puts
-it in its :class:`ViewerQueue`, which a writer task drains to the socket. The channel layer
-does the cross-process part (``channels_redis``), so viewers may sit on any server.
+The speaker's consumer publishes each event once (:class:`CaptionPublisher`). Delivery is
+two-level, so the channel layer carries **one message per event per server process**, not
+one per viewer:
+
+- each process (each event loop) holds a :class:`LocalFanout`; the first viewer of a session
+  on that process subscribes it to the session's channel-layer group with **one** layer
+  channel and a reader task, later viewers only add their :class:`ViewerQueue`, and the last
+  one to leave drops the subscription;
+- the speaker's process delivers to its own viewers in-process (no layer round trip) and
+  sends the event to the group, tagged with its fan-out's ``origin``, for the others (the
+  speaker's own socket is written directly and never goes through the layer);
+- a reader ignores messages from its own ``origin`` (already delivered locally) and puts the
+  others into every local viewer's queue, in the order the layer delivered them.
+
+The channel layer does the cross-process part (``channels_redis``), so viewers may sit on any
+server.
 
 **Slow viewers** — the policy is *drop, then disconnect*:
 
@@ -24,14 +36,28 @@ is bounded by the queue size times the largest event, however slow its network.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import uuid
+import weakref
 from collections import deque
 from typing import Any
 
-from channels.layers import BaseChannelLayer
+from channels.layers import BaseChannelLayer, InMemoryChannelLayer
 
 from .protocol import caption_group, dumps
 
-__all__ = ["DROPPABLE", "EVENT_MESSAGE", "CaptionPublisher", "ViewerQueue", "relay_message"]
+__all__ = [
+    "DROPPABLE",
+    "EVENT_MESSAGE",
+    "CaptionPublisher",
+    "LocalFanout",
+    "ViewerQueue",
+    "local_fanout",
+    "relay_message",
+]
+
+logger = logging.getLogger("django_audio.streaming")
 
 #: Event types a full queue may drop (superseded by a later final event).
 DROPPABLE = frozenset({"transcript.text.delta"})
@@ -59,9 +85,20 @@ class CaptionPublisher:
         return event
 
     async def publish(self, event: dict[str, Any], text: str | None = None) -> None:
-        """Send an already stamped event (and its JSON) to every viewer of the session."""
-        if self.layer is not None:
-            await self.layer.group_send(self.group, relay_message(event, text))
+        """Send an already stamped event (and its JSON) to every viewer of the session.
+
+        Viewers on this process get it at once; the layer carries it to the other processes.
+        """
+        if self.layer is None:
+            return
+        fanout = local_fanout()
+        message = relay_message(event, text)
+        fanout.deliver(self.layer, self.group, message)
+        if isinstance(self.layer, InMemoryChannelLayer):
+            # Its groups only ever hold this process's channels, all served above; and its
+            # group_send scans every channel of the process, so skipping it saves real CPU.
+            return
+        await self.layer.group_send(self.group, {**message, "origin": fanout.origin})
 
 
 class ViewerQueue:
@@ -111,3 +148,107 @@ class ViewerQueue:
         if self.overflowed:
             return None
         return self._items.popleft()
+
+
+class _Subscription:
+    """One session's layer channel on this process, and the viewers it feeds."""
+
+    def __init__(self, layer: BaseChannelLayer, group: str) -> None:
+        self.layer = layer
+        self.group = group
+        self.queues: set[ViewerQueue] = set()
+        self.channel: str | None = None
+        self.reader: asyncio.Task[None] | None = None
+        # Serialises subscribing and unsubscribing, which both await the layer.
+        self.lock = asyncio.Lock()
+
+
+class LocalFanout:
+    """Per event loop: one layer subscription per caption session, shared by its viewers."""
+
+    def __init__(self) -> None:
+        #: Tags this fan-out's own publications, so its reader skips them.
+        self.origin = uuid.uuid4().hex
+        self._subscriptions: dict[tuple[int, str], _Subscription] = {}
+
+    def viewers(self, layer: BaseChannelLayer, group: str) -> int:
+        """How many viewers of ``group`` are connected to this process."""
+        sub = self._subscriptions.get((id(layer), group))
+        return len(sub.queues) if sub is not None else 0
+
+    async def join(self, layer: BaseChannelLayer, group: str, queue: ViewerQueue) -> None:
+        """Feed ``group``'s events to ``queue``; subscribes this process on first use."""
+        key = (id(layer), group)
+        sub = self._subscriptions.get(key)
+        if sub is None:
+            sub = self._subscriptions[key] = _Subscription(layer, group)
+        sub.queues.add(queue)
+        async with sub.lock:
+            if sub.reader is not None:
+                return
+            try:
+                # The default prefix: channels_redis reads every process-specific channel
+                # through one Redis key derived from it; another prefix would never be read.
+                channel = await layer.new_channel()
+                await layer.group_add(group, channel)
+            except BaseException:
+                sub.queues.discard(queue)
+                if not sub.queues and self._subscriptions.get(key) is sub:
+                    del self._subscriptions[key]
+                raise
+            sub.channel = channel
+            sub.reader = asyncio.create_task(self._read(sub))
+
+    async def leave(self, layer: BaseChannelLayer, group: str, queue: ViewerQueue) -> None:
+        """Stop feeding ``queue``; the last viewer's leaving drops the subscription."""
+        key = (id(layer), group)
+        sub = self._subscriptions.get(key)
+        if sub is None:
+            return
+        sub.queues.discard(queue)
+        if sub.queues:
+            return
+        del self._subscriptions[key]
+        async with sub.lock:  # wait for a join still subscribing
+            if sub.reader is not None:
+                sub.reader.cancel()
+            if sub.channel is not None:
+                with contextlib.suppress(Exception):  # the group entry expires anyway
+                    await layer.group_discard(group, sub.channel)
+
+    def deliver(self, layer: BaseChannelLayer, group: str, message: dict[str, Any]) -> None:
+        """Put ``message`` into the queue of every viewer of ``group`` on this process."""
+        sub = self._subscriptions.get((id(layer), group))
+        if sub is not None:
+            for queue in list(sub.queues):
+                queue.put(message)
+
+    async def _read(self, sub: _Subscription) -> None:
+        assert sub.channel is not None
+        while True:
+            try:
+                message = await sub.layer.receive(sub.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # e.g. Redis restarting: keep the viewers, retry
+                logger.warning("Caption fan-out could not read the channel layer", exc_info=True)
+                await asyncio.sleep(1.0)
+                continue
+            if message.get("origin") == self.origin:
+                continue  # published on this process: already delivered by deliver()
+            for queue in list(sub.queues):
+                queue.put(message)
+
+
+_fanouts: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LocalFanout] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def local_fanout() -> LocalFanout:
+    """The running event loop's :class:`LocalFanout` (one per server process in practice)."""
+    loop = asyncio.get_running_loop()
+    fanout = _fanouts.get(loop)
+    if fanout is None:
+        fanout = _fanouts[loop] = LocalFanout()
+    return fanout

@@ -5,9 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from channels.layers import InMemoryChannelLayer
 
-from django_audio.streaming.relay import CaptionPublisher, ViewerQueue, relay_message
+from django_audio.streaming.relay import (
+    CaptionPublisher,
+    LocalFanout,
+    ViewerQueue,
+    local_fanout,
+    relay_message,
+)
 
 
 def delta(n: int) -> dict:
@@ -20,6 +27,16 @@ def done(n: int) -> dict:
 
 def payload(message: dict) -> dict:
     return json.loads(message["text"])
+
+
+class SharedLayer:
+    """An in-memory layer standing for a networked one (shared by several processes)."""
+
+    def __init__(self) -> None:
+        self.inner = InMemoryChannelLayer()
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
 
 
 async def test_queue_is_fifo():
@@ -68,7 +85,7 @@ async def test_get_waits_for_an_event():
 
 
 async def test_publisher_numbers_and_fans_out():
-    layer = InMemoryChannelLayer()
+    layer = SharedLayer()
     publisher = CaptionPublisher(layer, "abc")
     channels = [await layer.new_channel() for _ in range(3)]
     for ch in channels:
@@ -79,3 +96,75 @@ async def test_publisher_numbers_and_fans_out():
         got = [payload(await layer.receive(ch)) for _ in range(3)]
         assert [e["seq"] for e in got] == [1, 2, 3]
         assert [e["delta"] for e in got] == ["0", "1", "2"]
+
+
+async def test_fanout_subscribes_a_process_once_per_session():
+    layer = InMemoryChannelLayer()
+    fanout = LocalFanout()
+    group = "django_audio.captions.s1"
+    queues = [ViewerQueue(10) for _ in range(3)]
+    for q in queues:
+        await fanout.join(layer, group, q)
+    # Three viewers on this process, one layer channel in the group.
+    assert len(layer.groups[group]) == 1
+    assert fanout.viewers(layer, group) == 3
+    for i in range(3):  # from "another process": no origin of ours
+        await layer.group_send(group, relay_message({"type": "done", "text": str(i), "seq": i}))
+    for q in queues:
+        got = [payload(await asyncio.wait_for(q.get(), 5)) for _ in range(3)]
+        assert [e["seq"] for e in got] == [0, 1, 2]
+    for q in queues[:2]:
+        await fanout.leave(layer, group, q)
+    assert len(layer.groups[group]) == 1
+    await fanout.leave(layer, group, queues[2])
+    assert not layer.groups.get(group)
+    assert fanout.viewers(layer, group) == 0
+
+
+async def test_publisher_delivers_locally_once_and_relays_to_other_processes():
+    layer = SharedLayer()
+    publisher = CaptionPublisher(layer, "s2")
+    here = ViewerQueue(10)
+    await local_fanout().join(layer, publisher.group, here)
+    other_process = await layer.new_channel()  # stands for another process's subscription
+    await layer.group_add(publisher.group, other_process)
+    for i in range(3):
+        await publisher.publish(publisher.stamp({"type": "transcript.text.delta", "delta": str(i)}))
+    remote = [payload(await layer.receive(other_process)) for _ in range(3)]
+    assert [e["seq"] for e in remote] == [1, 2, 3]
+    local = [payload(await asyncio.wait_for(here.get(), 5)) for _ in range(3)]
+    assert [e["seq"] for e in local] == [1, 2, 3]
+    await asyncio.sleep(0.05)  # the reader has seen the layer's copies: they must be skipped
+    assert len(here) == 0
+    await local_fanout().leave(layer, publisher.group, here)
+
+
+async def test_fanout_applies_the_slow_viewer_policy_per_viewer():
+    layer = InMemoryChannelLayer()
+    fanout = LocalFanout()
+    group = "django_audio.captions.s3"
+    slow, fast = ViewerQueue(2), ViewerQueue(10)
+    await fanout.join(layer, group, slow)
+    await fanout.join(layer, group, fast)
+    for i in range(3):
+        fanout.deliver(layer, group, done(i))
+    assert slow.overflowed
+    assert await slow.get() is None
+    assert [payload(await fast.get())["text"] for _ in range(3)] == ["0", "1", "2"]
+    await fanout.leave(layer, group, slow)
+    await fanout.leave(layer, group, fast)
+
+
+async def test_in_memory_layer_is_not_used_for_this_process_viewers():
+    layer = InMemoryChannelLayer()
+    publisher = CaptionPublisher(layer, "s4")
+    here = ViewerQueue(10)
+    await local_fanout().join(layer, publisher.group, here)
+    stray = await layer.new_channel()
+    await layer.group_add(publisher.group, stray)
+    await publisher.publish(publisher.stamp({"type": "transcript.text.delta", "delta": "x"}))
+    assert payload(await asyncio.wait_for(here.get(), 5))["seq"] == 1
+    # No group_send: the in-memory layer cannot reach another process anyway.
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(layer.receive(stray), 0.1)
+    await local_fanout().leave(layer, publisher.group, here)

@@ -47,7 +47,7 @@ from ..protocol import (
     dumps,
     event_for_exception,
 )
-from ..relay import CaptionPublisher, ViewerQueue, relay_message
+from ..relay import CaptionPublisher, ViewerQueue, local_fanout, relay_message
 from ..tokens import new_session_id, parse_session_id
 from ..vad import Utterance, UtteranceCutter, VadConfig
 from .base import AudioConsumer, check_fields, relay_unavailable, unknown_type
@@ -545,7 +545,7 @@ class CaptionViewerConsumer(AudioConsumer):
     writer: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
-        """Owner check, join the session's group, ask the speaker for the text so far."""
+        """Owner check, join the session's fan-out, ask the speaker for the text so far."""
         user = await self.require_user()
         if user is None:
             return
@@ -577,7 +577,8 @@ class CaptionViewerConsumer(AudioConsumer):
         self.group = caption_group(key)
         self.queue = ViewerQueue(audio_settings.WEBSOCKET_QUEUE_SIZE)
         try:
-            await self.channel_layer.group_add(self.group, self.channel_name)
+            # One layer subscription per session per process, shared by its viewers here.
+            await local_fanout().join(self.channel_layer, self.group, self.queue)
             self.writer = asyncio.create_task(self._write(self.queue))
             await self.send_event({"type": "session.joined", "session_id": session_id})
             await self.channel_layer.group_send(
@@ -589,7 +590,7 @@ class CaptionViewerConsumer(AudioConsumer):
             await self.fail(relay_unavailable())
 
     async def caption_event(self, message: dict[str, Any]) -> None:
-        """One event from the speaker: queue it (drop-then-disconnect when full)."""
+        """An event sent to this viewer alone (``session.state``): queue it."""
         if self.queue is not None and not self.closed:
             self.queue.put(message)
 
@@ -620,10 +621,10 @@ class CaptionViewerConsumer(AudioConsumer):
             await self.fail(exc)
 
     async def disconnect(self, code: int) -> None:
-        """Leave the group and stop the writer."""
+        """Leave the session's fan-out and stop the writer."""
         self.closed = True
         if self.writer is not None:
             self.writer.cancel()
-        if self.group is not None and self.channel_layer is not None:
-            with contextlib.suppress(Exception):  # the group entry expires anyway
-                await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.group is not None and self.queue is not None and self.channel_layer is not None:
+            with contextlib.suppress(Exception):
+                await local_fanout().leave(self.channel_layer, self.group, self.queue)
