@@ -13,7 +13,7 @@ What runs (all on this machine):
 - **one server process** (uvicorn) running django-audio's consumers with the OpenAI
   provider pointed at that upstream;
 - this process as the client: N caption sessions, each a speaker socket (sending one
-  utterance of PCM) and a viewer socket (receiving through the channel-layer relay), and
+  utterance of PCM) and a viewer socket (receiving through the per-process fan-out), and
   **in the same run** N clients reading the upstream's SSE directly.
 
 For each delta, latency = time received - time the upstream wrote it. The relay overhead
@@ -328,7 +328,8 @@ def report(rows: list[dict[str, Any]], events: int, interval: float, layer: str)
     print(
         "\nlatency = client receive time - upstream write time (same clock); added = websocket"
         " - direct SSE, same run.\nspeaker: the speaker's own socket; viewer: a second socket"
-        " fed through the channel-layer group (relay.py).\nmemory: server RSS growth / sockets"
+        " fed by the per-process fan-out (relay.py; on the speaker's process here)."
+        "\nmemory: server RSS growth / sockets"
         " (2 per session); active = peak while streaming. Samples: "
         + ", ".join(f"{r['sessions']}: {len(r['viewer'].latencies)}" for r in rows)
     )

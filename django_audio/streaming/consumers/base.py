@@ -63,7 +63,7 @@ class AudioConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if not self.closed:
             self.closed = True
             with contextlib.suppress(OSError, RuntimeError):  # already gone
-                await self.close(code=code)
+                await self.close(code=int(code))  # daphne/autobahn want a plain int
 
     async def fail(self, exc: BaseException, **extra: Any) -> None:
         """Report ``exc`` as an ``error`` event, then close with its code."""
