@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +55,18 @@ def public_id_field(default: Any) -> models.CharField[str, str]:
     """The unique, non-sequential id the API exposes instead of the primary key."""
     return models.CharField(
         _("public id"), max_length=40, unique=True, editable=False, default=default
+    )
+
+
+def owner_field(related_name: str) -> models.ForeignKey[Any, Any]:
+    """The user a row belongs to (``null`` once the row outlives a deleted system user)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name=related_name,
     )
 
 

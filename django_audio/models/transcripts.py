@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .base import JobStatus, StoredAudio, audio_file_field, new_transcript_id, public_id_field
+from .base import (
+    JobStatus,
+    StoredAudio,
+    audio_file_field,
+    new_transcript_id,
+    owner_field,
+    public_id_field,
+)
 
 
 class Transcript(StoredAudio):
@@ -22,14 +28,7 @@ class Transcript(StoredAudio):
     Status = JobStatus
 
     public_id = public_id_field(new_transcript_id)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("owner"),
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="audio_transcripts",
-    )
+    owner = owner_field("audio_transcripts")
     kind = models.CharField(
         _("kind"), max_length=20, choices=Kind.choices, default=Kind.TRANSCRIPTION
     )

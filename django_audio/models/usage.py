@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from .base import owner_field
 
 
 class UsageRecord(models.Model):
@@ -19,14 +20,7 @@ class UsageRecord(models.Model):
         SPEECH = "speech", _("speech")
         CHAT = "chat", _("chat completion")
 
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("owner"),
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="audio_usage",
-    )
+    owner = owner_field("audio_usage")
     operation = models.CharField(_("operation"), max_length=20, choices=Operation.choices)
     provider = models.CharField(_("provider alias"), max_length=100, blank=True)
     model = models.CharField(_("model"), max_length=200, blank=True)

@@ -8,7 +8,14 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .base import StoredAudio, audio_file_field, new_consent_id, new_voice_id, public_id_field
+from .base import (
+    StoredAudio,
+    audio_file_field,
+    new_consent_id,
+    new_voice_id,
+    owner_field,
+    public_id_field,
+)
 
 
 class VoiceConsent(StoredAudio):
@@ -23,14 +30,7 @@ class VoiceConsent(StoredAudio):
         REVOKED = "revoked", _("revoked")
 
     public_id = public_id_field(new_consent_id)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("owner"),
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="audio_voice_consents",
-    )
+    owner = owner_field("audio_voice_consents")
     name = models.CharField(_("name"), max_length=200)
     language = models.CharField(_("language (BCP 47)"), max_length=35)
     recording = audio_file_field("consents", _("consent recording"))
@@ -88,14 +88,7 @@ class Voice(StoredAudio):
         DISABLED = "disabled", _("disabled")
 
     public_id = public_id_field(new_voice_id)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("owner"),
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="audio_voices",
-    )
+    owner = owner_field("audio_voices")
     name = models.CharField(_("name"), max_length=200)
     consent = models.ForeignKey(
         VoiceConsent, verbose_name=_("consent"), on_delete=models.CASCADE, related_name="voices"
