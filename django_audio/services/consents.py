@@ -204,20 +204,22 @@ def _pre_consent(
         raise
 
 
+def _post_voice(
+    voice: Voice, action: str, actor: Any, outcome: str, error: BaseException | None
+) -> None:
+    """Send ``post_voice_change`` (always, whatever the outcome)."""
+    send_post(
+        post_voice_change, Voice, voice=voice, action=action, actor=actor, outcome=outcome,
+        error=error,
+    )  # fmt: skip
+
+
 def _pre_voice(voice: Voice, action: str, actor: Any) -> None:
     """Send ``pre_voice_change``; on cancellation send the ``post_`` with ``cancelled``."""
     try:
         pre_voice_change.send(Voice, voice=voice, action=action, actor=actor)
     except RequestCancelled as exc:
-        send_post(
-            post_voice_change,
-            Voice,
-            voice=voice,
-            action=action,
-            actor=actor,
-            outcome="cancelled",
-            error=exc,
-        )
+        _post_voice(voice, action, actor, "cancelled", exc)
         raise
 
 
@@ -441,25 +443,9 @@ def create_voice(
             _delete_upstream_voice(voice)  # not stored here: do not leave it upstream
             raise
     except Exception as exc:
-        send_post(
-            post_voice_change,
-            Voice,
-            voice=voice,
-            action=Action.VOICE_CREATED,
-            actor=actor,
-            outcome="failed",
-            error=exc,
-        )
+        _post_voice(voice, Action.VOICE_CREATED, actor, "failed", exc)
         raise
-    send_post(
-        post_voice_change,
-        Voice,
-        voice=voice,
-        action=Action.VOICE_CREATED,
-        actor=actor,
-        outcome="completed",
-        error=None,
-    )
+    _post_voice(voice, Action.VOICE_CREATED, actor, "completed", None)
     return voice
 
 
@@ -491,15 +477,7 @@ def disable_voice(voice: Voice, *, actor: Any, reason: str = "") -> Voice:
             note=reason,
             voice=voice,
         )
-    send_post(
-        post_voice_change,
-        Voice,
-        voice=voice,
-        action=Action.VOICE_DISABLED,
-        actor=actor,
-        outcome="completed",
-        error=None,
-    )
+    _post_voice(voice, Action.VOICE_DISABLED, actor, "completed", None)
     return voice
 
 
@@ -514,28 +492,12 @@ def delete_voice(voice: Voice, *, actor: Any) -> None:
                 provider.delete_voice(voice.upstream_id)
             except Exception as exc:
                 if getattr(exc, "upstream_status", None) != 404:  # already gone upstream
-                    send_post(
-                        post_voice_change,
-                        Voice,
-                        voice=voice,
-                        action=Action.VOICE_DELETED,
-                        actor=actor,
-                        outcome="failed",
-                        error=exc,
-                    )
+                    _post_voice(voice, Action.VOICE_DELETED, actor, "failed", exc)
                     raise
     with transaction.atomic():
         _event(voice.consent, Action.VOICE_DELETED, actor, from_status=voice.status, voice=voice)
         voice.delete()
-    send_post(
-        post_voice_change,
-        Voice,
-        voice=voice,
-        action=Action.VOICE_DELETED,
-        actor=actor,
-        outcome="completed",
-        error=None,
-    )
+    _post_voice(voice, Action.VOICE_DELETED, actor, "completed", None)
 
 
 # --------------------------------------------------------------------------- resolving
