@@ -152,3 +152,17 @@ def check_fields(message: dict[str, Any], allowed: set[str]) -> None:
                 code="unknown_parameter",
                 param=name,
             )
+
+
+class ReadOnlyConsumer(AudioConsumer):
+    """A consumer that only listens (viewers, followers): any message it gets is an error."""
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """Answer any message with an ``error`` event and the matching close code."""
+        if self.closed:
+            return
+        try:
+            message = self.check_text_frame(text_data, bytes_data)
+            raise unknown_type(message["type"], ())
+        except ProtocolError as exc:
+            await self.fail(exc)

@@ -50,7 +50,7 @@ from ..protocol import (
 from ..relay import CaptionPublisher, ViewerQueue, local_fanout, relay_message
 from ..tokens import new_session_id, parse_session_id
 from ..vad import Utterance, UtteranceCutter, VadConfig
-from .base import AudioConsumer, check_fields, relay_unavailable, unknown_type
+from .base import AudioConsumer, ReadOnlyConsumer, check_fields, relay_unavailable, unknown_type
 
 __all__ = ["CaptionViewerConsumer", "LiveCaptionConsumer", "SessionSlots"]
 
@@ -537,7 +537,7 @@ def _item_id(utterance: Utterance) -> str:
     return f"item_{utterance.index:04d}"
 
 
-class CaptionViewerConsumer(AudioConsumer):
+class CaptionViewerConsumer(ReadOnlyConsumer):
     """A read-only viewer of a session: receives its events through a bounded queue."""
 
     group: str | None = None
@@ -609,16 +609,6 @@ class CaptionViewerConsumer(AudioConsumer):
                     error_type="server_error",
                 )
             )
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        """Viewers are read-only: any message is an error."""
-        if self.closed:
-            return
-        try:
-            message = self.check_text_frame(text_data, bytes_data)
-            raise unknown_type(message["type"], ())
-        except ProtocolError as exc:
-            await self.fail(exc)
 
     async def disconnect(self, code: int) -> None:
         """Leave the session's fan-out and stop the writer."""

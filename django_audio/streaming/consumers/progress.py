@@ -23,8 +23,8 @@ from ...exceptions import NotFound
 from ...models import Transcript
 from ...services import get_transcript
 from ...signals import post_transcribe, transcript_event
-from ..protocol import CloseCode, ProtocolError, progress_group
-from .base import AudioConsumer, unknown_type
+from ..protocol import CloseCode, progress_group
+from .base import ReadOnlyConsumer
 
 __all__ = ["TranscriptProgressConsumer", "apublish_event", "connect_signals", "status_event"]
 
@@ -91,7 +91,7 @@ def connect_signals() -> None:
     )
 
 
-class TranscriptProgressConsumer(AudioConsumer):
+class TranscriptProgressConsumer(ReadOnlyConsumer):
     """Follows ``/…/transcripts/<id>/`` for its owner (or staff)."""
 
     public_id = ""
@@ -154,16 +154,6 @@ class TranscriptProgressConsumer(AudioConsumer):
                 await self.close_with(CloseCode.NORMAL)
         else:
             await self.send_event(event)
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        """Followers are read-only: any message is an error."""
-        if self.closed:
-            return
-        try:
-            message = self.check_text_frame(text_data, bytes_data)
-            raise unknown_type(message["type"], ())
-        except ProtocolError as exc:
-            await self.fail(exc)
 
     async def disconnect(self, code: int) -> None:
         """Stop polling and leave the group."""
