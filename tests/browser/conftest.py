@@ -21,9 +21,11 @@ import pytest
 from tests.serve.harness import Server, prepare, server_env
 
 CHROMIUM = "/usr/bin/chromium"
-#: The sentence the fake microphone says, and words the recogniser reliably gets right.
+#: The sentence the fake microphone says, and words the recogniser gets right whatever
+#: Chromium's audio processing (echo cancellation, noise suppression, gain) does to it. Not
+#: "quietly": on processed audio the local engine sometimes hears "slightly".
 SENTENCE = "Seven purple elephants dance quietly in the garden."
-WORDS = ("purple", "quietly", "garden")
+WORDS = ("purple", "elephant", "garden")
 USERNAME, PASSWORD = "speaker", "pw"
 
 if not os.path.exists(CHROMIUM):
