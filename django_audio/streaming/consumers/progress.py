@@ -16,7 +16,7 @@ import contextlib
 import logging
 from typing import Any
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import SyncToAsync, async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 
 from ...exceptions import NotFound
@@ -59,17 +59,40 @@ async def apublish_event(public_id: str, event: dict[str, Any]) -> None:
         )
 
 
+#: Publishes in flight on an event loop (held so they are not garbage-collected early).
+_pending: set[asyncio.Task[None]] = set()
+
+
+def _serving_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop this thread runs on, or the one waiting on it through sync_to_async."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+        return loop if isinstance(loop, asyncio.AbstractEventLoop) and loop.is_running() else None
+
+
+def _spawn(public_id: str, event: dict[str, Any]) -> None:
+    task = asyncio.get_running_loop().create_task(apublish_event(public_id, event))
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
+
+
 def _on_post_transcribe(sender: Any, instance: Transcript, **kwargs: Any) -> None:
+    """Publish the row's status without making the saving code wait for the channel layer.
+
+    On an event loop, or in a thread serving one (a view's ``sync_to_async`` call), the
+    publish is handed to that loop; elsewhere (a background worker) it is sent at once.
+    """
     if not instance.pk or not instance.public_id:
         return
     try:
         event = status_event(instance)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
+        loop = _serving_loop()
+        if loop is None:
             async_to_sync(apublish_event)(instance.public_id, event)
-        else:  # called on an event loop's thread: never block it
-            asyncio.get_running_loop().create_task(apublish_event(instance.public_id, event))
+        else:
+            loop.call_soon_threadsafe(_spawn, instance.public_id, event)
     except Exception:  # progress is best effort; the poll catches what is missed
         logger.warning("Could not publish transcript progress", exc_info=True)
 
