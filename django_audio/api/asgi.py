@@ -19,25 +19,29 @@ thread hops per sync-only middleware; everything else goes to the full project a
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
+from asgiref.sync import SyncToAsync, ThreadSensitiveContext
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.middleware.security import SecurityMiddleware
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, ResolverMatch, resolve
 
 from .uploads import max_body_size
 
-__all__ = ["BodyLimitMiddleware", "OpenAIFastPath"]
+__all__ = ["BodyLimitMiddleware", "OpenAIFastPath", "WorkerThreads"]
 
 #: The URL namespace (``app_name``) of the OpenAI-compatible views.
 OPENAI_APP_NAME = "django_audio_openai"
 _SECURITY_MIDDLEWARE = "django.middleware.security.SecurityMiddleware"
+#: Scope key carrying the URL match from the router to the lean handler.
+_MATCH_KEY = "django_audio.resolver_match"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -145,6 +149,45 @@ async def _reject(send: Send, limit: int) -> None:
 # --------------------------------------------------------------------------- the lean path
 
 
+class WorkerThreads:
+    """A few long-lived threads, each lent to one request at a time for its sync work.
+
+    Django's ASGI handler runs each request's sync code (ORM, signals) in a thread made for
+    that request, so every request opens a new database connection and ``CONN_MAX_AGE`` has
+    nothing to reuse. Lending a request one of these threads instead (its thread-sensitive
+    context) keeps that request's calls on one thread as before, while the thread, and the
+    connection it holds, outlives the request: ``request_started`` / ``request_finished``
+    still close connections older than ``CONN_MAX_AGE`` (every one, at Django's default of
+    0), exactly as under a threaded WSGI server. When all ``size`` threads are busy, a request
+    gets a thread of its own, as Django would give it.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._free: list[ThreadSensitiveContext] = []
+        self._made = 0
+
+    @contextlib.asynccontextmanager
+    async def lend(self) -> AsyncIterator[None]:
+        """Run the block's thread-sensitive calls on a pooled thread (or a new one)."""
+        if self._free:
+            context = self._free.pop()  # the most recently used: its connection is warm
+        elif self._made < self.size:
+            self._made += 1
+            context = ThreadSensitiveContext()
+        else:
+            async with ThreadSensitiveContext():
+                yield
+            return
+        # The context is never exited, so asgiref keeps its one-thread executor alive.
+        token = SyncToAsync.thread_sensitive_context.set(context)
+        try:
+            yield
+        finally:
+            SyncToAsync.thread_sensitive_context.reset(token)
+            self._free.append(context)
+
+
 class _LeanHandler(ASGIHandler):
     """Django's ASGI handler with no project middleware: only the host and security checks.
 
@@ -181,6 +224,21 @@ class _LeanHandler(ASGIHandler):
 
         self._middleware_chain = convert_exception_to_response(chain)
 
+    def resolve_request(self, request: HttpRequest) -> ResolverMatch:
+        """The match :class:`OpenAIFastPath` made when routing (no second URL resolution)."""
+        match = getattr(request, "scope", {}).get(_MATCH_KEY)
+        if not isinstance(match, ResolverMatch):
+            return super().resolve_request(request)
+        request.resolver_match = match
+        return match
+
+    async def serve(
+        self, scope: Scope, receive: Receive, send: Send, threads: WorkerThreads
+    ) -> None:
+        """Handle one request with its sync work on a thread lent by ``threads``."""
+        async with threads.lend():
+            await self.handle(scope, receive, send)  # type: ignore[arg-type]
+
 
 def _authorization_is_bearer(scope: Scope) -> bool:
     for name, value in scope.get("headers", ()):
@@ -198,15 +256,20 @@ class OpenAIFastPath:
     turn every error into OpenAI's error body. Everything else — session-authenticated browser
     calls (which keep their CSRF check), other URLs, websockets, lifespan — goes to ``app``.
     Wrap the result in :class:`BodyLimitMiddleware` so the body limit covers both paths.
+
+    The lean requests run their sync work on ``threads`` long-lived :class:`WorkerThreads`,
+    so with ``CONN_MAX_AGE`` above 0 they reuse their database connections.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, threads: int = 8) -> None:
         self.app = app
+        self.threads = WorkerThreads(threads)
         self._lean: _LeanHandler | None = None
 
-    def _routes_here(self, scope: Scope) -> bool:
+    def _lean_match(self, scope: Scope) -> ResolverMatch | None:
+        """The URL match of a request that goes the lean way, else ``None``."""
         if scope["type"] != "http" or not _authorization_is_bearer(scope):
-            return False
+            return None
         path = str(scope.get("path", ""))
         root = str(scope.get("root_path", ""))
         if root and path.startswith(root):
@@ -214,15 +277,16 @@ class OpenAIFastPath:
         try:
             match = resolve(path)
         except Resolver404:
-            return False
-        return OPENAI_APP_NAME in match.app_names
+            return None
+        return match if OPENAI_APP_NAME in match.app_names else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Route one connection: the lean handler or the full application."""
-        if not self._routes_here(scope):
+        match = self._lean_match(scope)
+        if match is None:
             await self.app(scope, receive, send)
             return
         if self._lean is None:
             # Built lazily: the settings and URLconf must be loaded first.
             self._lean = _LeanHandler()
-        await self._lean(dict(scope), receive, send)  # type: ignore[arg-type]
+        await self._lean.serve({**scope, _MATCH_KEY: match}, receive, send, self.threads)

@@ -6,8 +6,6 @@ application carries an extra marker middleware, so each test can see which way a
 
 from __future__ import annotations
 
-import json
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,11 +18,13 @@ from django.core.signals import request_finished, request_started
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.test import Client, override_settings
+from django.urls import get_resolver
+from django.urls.resolvers import URLResolver
 
 from django_audio.api.asgi import BodyLimitMiddleware, OpenAIFastPath
 from django_audio.models import SpeechAsset, Transcript
 
-from .conftest import Account, LiveServer, make_account
+from .conftest import Account, LiveServer, make_account, send_oversized_upload
 
 MARKER = "X-Full-Stack"
 
@@ -191,22 +191,46 @@ def test_disallowed_host_is_refused_on_the_lean_path(
 
 
 def test_body_limit_covers_the_lean_path(fast_server: LiveServer, carol: Account) -> None:
-    with socket.create_connection(("127.0.0.1", fast_server.port), timeout=10) as sock:
-        head = (
-            "POST /v1/audio/transcriptions HTTP/1.1\r\n"
-            "Host: 127.0.0.1\r\n"
-            f"Authorization: Bearer {carol.key}\r\n"
-            "Content-Type: multipart/form-data; boundary=xyz\r\n"
-            f"Content-Length: {200 * 1024 * 1024}\r\n\r\n"
-        )
-        sock.sendall(head.encode() + b"--xyz\r\n" + b"\x00" * 1024)
-        reply = b""
-        while b"\r\n\r\n" not in reply or not reply.rstrip().endswith(b"}"):
-            data = sock.recv(65536)
-            if not data:
-                break
-            reply += data
-    status_line, _, rest = reply.partition(b"\r\n")
-    assert status_line.split()[1] == b"413"
-    assert json.loads(rest.partition(b"\r\n\r\n")[2])["error"]["code"] == "request_too_large"
+    status, body = send_oversized_upload(fast_server, carol.key)
+    assert status == 413
+    assert body["error"]["code"] == "request_too_large"
     assert not Transcript.objects.exists()
+
+
+def test_lean_requests_reuse_worker_threads(carol: Account, fast_server: LiveServer) -> None:
+    """Django makes a thread per request; the lean path lends long-lived ones instead."""
+    names: list[str] = []
+
+    def record(sender: Any, **kwargs: Any) -> None:
+        names.append(threading.current_thread().name)
+
+    request_started.connect(record)
+    try:
+        with _http(fast_server, carol.key) as client:
+            for _ in range(8):
+                assert client.get("/audio/voice_consents").status_code == 200
+    finally:
+        request_started.disconnect(record)
+    assert len(names) == 8
+    assert len(set(names)) <= 3, names
+
+
+def test_lean_requests_resolve_their_url_once(
+    carol: Account, fast_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The router's URL match is handed to the handler, not computed again."""
+    root = get_resolver()
+    original = URLResolver.resolve
+    paths: list[str] = []
+
+    def counting(self: URLResolver, path: str) -> Any:
+        if self is root:
+            paths.append(path)
+        return original(self, path)
+
+    monkeypatch.setattr(URLResolver, "resolve", counting)
+    with _http(fast_server, carol.key) as client:
+        response = client.get("/audio/voice_consents")
+    assert response.status_code == 200
+    assert MARKER not in response.headers
+    assert paths == ["/v1/audio/voice_consents"]
