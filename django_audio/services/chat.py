@@ -39,6 +39,7 @@ from .common import (
     shielded,
 )
 from .consents import resolve_voice
+from .early import EarlyCall
 
 __all__ = [
     "ChatOutcome",
@@ -127,7 +128,17 @@ class _ChatJob:
     provider: BaseProvider
 
 
-def _prepare(owner: Any, body: Mapping[str, Any], alias: str, provider: BaseProvider) -> _ChatJob:
+def _prepare(
+    owner: Any,
+    body: Mapping[str, Any],
+    alias: str,
+    provider: BaseProvider,
+    early: EarlyCall[Any] | None = None,
+) -> _ChatJob:
+    """Validate, resolve the voice, bridge expired audio, create the row, send ``pre_chat``.
+
+    With ``early``, the provider call starts before the row is stored (see :mod:`.early`).
+    """
     provider._check_chat(body)
     out: dict[str, Any] = copy.deepcopy(dict(body))
     audio = out.get("audio")
@@ -157,6 +168,9 @@ def _prepare(owner: Any, body: Mapping[str, Any], alias: str, provider: BaseProv
             audio_format=fmt,
             params={k: v for k, v in out.items() if k not in ("messages",)},
         )
+    started = early is not None and early.start(out, unless=pre_chat, sender=SpeechAsset)
+    if started and asset is not None:
+        asset.status = JobStatus.RUNNING
     try:
         with transaction.atomic():
             if asset is not None:
@@ -238,11 +252,16 @@ def _mark_running(job: _ChatJob) -> None:
 
 
 def _prepare_and_start(
-    owner: Any, body: Mapping[str, Any], alias: str, provider: BaseProvider
+    owner: Any,
+    body: Mapping[str, Any],
+    alias: str,
+    provider: BaseProvider,
+    early: EarlyCall[Any],
 ) -> _ChatJob:
-    """:func:`_prepare` then :func:`_mark_running`: one thread hop for the async paths."""
-    job = _prepare(owner, body, alias, provider)
-    _mark_running(job)
+    """:func:`_prepare` then, unless the call started early, :func:`_mark_running`."""
+    job = _prepare(owner, body, alias, provider, early)
+    if not early.started:
+        _mark_running(job)
     return job
 
 
@@ -289,9 +308,10 @@ async def achat_with_audio(
 ) -> ChatOutcome:
     """Async :func:`chat_with_audio`."""
     alias, prov = get_provider(provider)
-    job = await sync_to_async(_prepare_and_start)(owner, body, alias, prov)
+    early: EarlyCall[ChatCompletion] = EarlyCall(prov.achat_completion)
+    job = await early.prepare(_prepare_and_start, owner, body, alias, prov)
     try:
-        completion = await prov.achat_completion(job.body)
+        completion = await early.result(job.body)
     except Exception as exc:
         await sync_to_async(_fail)(job, exc)
         raise
@@ -387,9 +407,10 @@ async def astream_chat_with_audio(
 ) -> ChatStream:
     """Open a streamed chat completion; errors before the first chunk are raised here."""
     alias, prov = get_provider(provider)
-    job = await sync_to_async(_prepare_and_start)(owner, body, alias, prov)
+    early: EarlyCall[AsyncStream[ChatCompletionChunk]] = EarlyCall(prov.astream_chat_completion)
+    job = await early.prepare(_prepare_and_start, owner, body, alias, prov)
     try:
-        upstream = await prov.astream_chat_completion(job.body)
+        upstream = await early.result(job.body)
     except Exception as exc:
         await sync_to_async(_fail)(job, exc)
         raise

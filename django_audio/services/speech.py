@@ -13,7 +13,7 @@ import hashlib
 import json
 import tempfile
 from collections.abc import AsyncGenerator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Any
 
 from asgiref.sync import sync_to_async
@@ -49,6 +49,7 @@ from .common import (
     shielded,
 )
 from .consents import ResolvedVoice, resolve_voice
+from .early import EarlyCall
 
 __all__ = ["SpeechOutcome", "SpeechStream", "astream_speech", "asynthesize", "synthesize"]
 
@@ -105,8 +106,13 @@ def _prepare(
     provider: BaseProvider,
     use_cache: bool | None,
     sse: bool,
+    early: EarlyCall[Any] | None = None,
 ) -> _Job:
-    """Validate, resolve the voice, try the cache, else create the row and send ``pre_``."""
+    """Validate, resolve the voice, try the cache, else create the row and send ``pre_``.
+
+    With ``early``, a cache miss starts the provider call before the row is stored (when
+    allowed, see :mod:`.early`), and the row is stored ``running``.
+    """
     provider._check_speech(request, sse=sse)
     voice = resolve_voice(owner, request.voice)
     fp = fingerprint(alias, request, voice)
@@ -150,6 +156,11 @@ def _prepare(
         params={"stream_format": request.stream_format},
         fingerprint=fp,
     )
+    upstream_request = replace(request, voice=voice.provider_param)
+    if early is not None and early.start(
+        upstream_request, unless=pre_synthesize, sender=SpeechAsset
+    ):
+        asset.status = JobStatus.RUNNING
     try:
         with transaction.atomic():
             asset.save()
@@ -159,8 +170,7 @@ def _prepare(
         send_post(post_synthesize, SpeechAsset, instance=asset, outcome="cancelled", error=exc)
         raise
     # The provider gets the upstream id of a custom voice, never our public id.
-    request.voice = voice.provider_param
-    return _Job(asset, request, provider, cached=False)
+    return _Job(asset, upstream_request, provider, cached=False)
 
 
 def _mark_running(asset: SpeechAsset) -> None:
@@ -176,10 +186,11 @@ def _prepare_and_start(
     provider: BaseProvider,
     use_cache: bool | None,
     sse: bool,
+    early: EarlyCall[Any],
 ) -> _Job:
-    """:func:`_prepare`, then :func:`_mark_running` unless cached: one hop for async paths."""
-    job = _prepare(owner, request, alias, provider, use_cache, sse)
-    if not job.cached:
+    """:func:`_prepare`, then :func:`_mark_running` unless cached or started early."""
+    job = _prepare(owner, request, alias, provider, use_cache, sse, early)
+    if not job.cached and not early.started:
         _mark_running(job.asset)
     return job
 
@@ -421,13 +432,12 @@ async def astream_speech(
     alias, prov = get_provider(provider)
     request = _request(input, voice, model, instructions, response_format, speed)
     request.stream_format = "sse" if sse else "audio"
-    job = await sync_to_async(_prepare_and_start)(owner, request, alias, prov, use_cache, sse)
+    early: EarlyCall[AsyncStream[Any]] = EarlyCall(prov.aspeech_events if sse else prov.aspeech)
+    job = await early.prepare(_prepare_and_start, owner, request, alias, prov, use_cache, sse)
     if job.cached:
         return SpeechStream(job.asset, sse=sse, cached=True, upstream=None)
     try:
-        upstream: AsyncStream[Any] = await (
-            prov.aspeech_events(job.request) if sse else prov.aspeech(job.request)
-        )
+        upstream = await early.result(job.request)
     except Exception as exc:
         await sync_to_async(_finish)(job.asset, None, None, exc, JobStatus.FAILED, None)
         raise

@@ -48,6 +48,7 @@ from .common import (
     record_usage,
     shielded,
 )
+from .early import EarlyCall
 from .results import apply_result, audio_seconds, usage_dict
 from .uploads import AudioSource, check_audio
 
@@ -124,8 +125,13 @@ def _prepare(
     provider: BaseProvider,
     params: Mapping[str, Any],
     stream: bool = False,
+    early: EarlyCall[Any] | None = None,
 ) -> tuple[Transcript, AnyRequest]:
-    """Validate, then store the audio with a ``pending`` row and send ``pre_transcribe``."""
+    """Validate, then store the audio with a ``pending`` row and send ``pre_transcribe``.
+
+    With ``early``, the provider call is started once the request is valid (when allowed,
+    see :mod:`.early`) and the row is stored ``running`` instead.
+    """
     upload = check_audio(file, param="file", max_size=audio_settings.MAX_UPLOAD_SIZE)
     request = _build_request(kind, upload.audio, model, params)
     _check(provider, request, stream)
@@ -140,6 +146,13 @@ def _prepare(
         params=_params_json(request),
         **upload.metadata(),
     )
+    # The provider must read its own handle of the audio: a path or bytes, not a shared file.
+    if (
+        early is not None
+        and isinstance(upload.audio.content, bytes | str | os.PathLike)
+        and early.start(request, unless=pre_transcribe, sender=Transcript)
+    ):
+        row.status, row.started_at = JobStatus.RUNNING, timezone.now()
     names: list[str] = []
     try:
         with atomic_with_files(names):
@@ -174,11 +187,13 @@ def _prepare_and_start(
     alias: str,
     provider: BaseProvider,
     params: Mapping[str, Any],
-    stream: bool = False,
+    stream: bool,
+    early: EarlyCall[Any],
 ) -> tuple[Transcript, AnyRequest]:
-    """:func:`_prepare` then :func:`_mark_running`: one thread hop for the async paths."""
-    row, request = _prepare(kind, owner, file, model, alias, provider, params, stream)
-    _mark_running(row)
+    """:func:`_prepare` then, unless the call started early, :func:`_mark_running`."""
+    row, request = _prepare(kind, owner, file, model, alias, provider, params, stream, early)
+    if not early.started:
+        _mark_running(row)
     return row, request
 
 
@@ -374,14 +389,15 @@ async def _arun(
     params: Mapping[str, Any],
 ) -> TranscriptionOutcome:
     alias, prov = get_provider(provider)
-    row, request = await sync_to_async(_prepare_and_start)(
-        kind, owner, file, model, alias, prov, params
-    )
     call: Callable[[Any], Awaitable[Any]] = (
-        prov.atranslate if isinstance(request, TranslationRequest) else prov.atranscribe
+        prov.atranslate if kind == Kind.TRANSLATION else prov.atranscribe
+    )
+    early = EarlyCall(call)
+    row, request = await early.prepare(
+        _prepare_and_start, kind, owner, file, model, alias, prov, params, False
     )
     try:
-        result = await call(request)
+        result = await early.result(request)
     except Exception as exc:
         await sync_to_async(_fail)(row, exc)
         raise
@@ -461,11 +477,12 @@ async def astream_transcription(
 ) -> TranscriptionStream:
     """Open a streamed transcription; errors before the first event are raised here."""
     alias, prov = get_provider(provider)
-    row, request = await sync_to_async(_prepare_and_start)(
-        Kind.TRANSCRIPTION, owner, file, model, alias, prov, params, True
+    early: EarlyCall[AsyncStream[TranscriptionEvent]] = EarlyCall(prov.astream_transcription)
+    row, request = await early.prepare(
+        _prepare_and_start, Kind.TRANSCRIPTION, owner, file, model, alias, prov, params, True
     )
     try:
-        upstream = await prov.astream_transcription(request)  # type: ignore[arg-type]
+        upstream = await early.result(request)
     except Exception as exc:
         await sync_to_async(_fail)(row, exc)
         raise
