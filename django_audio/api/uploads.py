@@ -21,7 +21,13 @@ from django.utils.datastructures import MultiValueDict
 from ..conf import audio_settings
 from .errors import PayloadTooLarge, UnsupportedMediaType
 
-__all__ = ["FORM_OVERHEAD", "LimitedUploadHandler", "max_body_size", "parse_multipart"]
+__all__ = [
+    "FORM_OVERHEAD",
+    "LimitedUploadHandler",
+    "max_body_size",
+    "parse_multipart",
+    "parse_multipart_sync",
+]
 
 #: Room for the non-file form fields and the multipart framing, on top of the file limits.
 FORM_OVERHEAD = 1024 * 1024
@@ -89,10 +95,10 @@ class LimitedUploadHandler(TemporaryFileUploadHandler):
         self.opened.clear()
 
 
-async def parse_multipart(
+def parse_multipart_sync(
     request: HttpRequest, limits: Mapping[str, int]
 ) -> tuple[QueryDict, MultiValueDict[str, UploadedFile[Any]]]:
-    """Parse a multipart body off the event loop, files to disk, limits enforced."""
+    """Parse a multipart body, files to disk, limits enforced (blocking: call off the loop)."""
     content_type = request.content_type or ""
     if content_type != "multipart/form-data":
         raise UnsupportedMediaType(
@@ -101,13 +107,15 @@ async def parse_multipart(
         )
     handler = LimitedUploadHandler(request, limits, audio_settings.MAX_UPLOAD_SIZE)
     request.upload_handlers = [handler]
+    try:
+        return request.POST, request.FILES
+    except BaseException:
+        handler.discard()
+        raise
 
-    def parse() -> tuple[QueryDict, MultiValueDict[str, UploadedFile[Any]]]:
-        try:
-            return request.POST, request.FILES
-        except BaseException:
-            handler.discard()
-            raise
 
-    # Parsing writes files: do it in a worker thread so the event loop keeps serving.
-    return await sync_to_async(parse, thread_sensitive=False)()
+async def parse_multipart(
+    request: HttpRequest, limits: Mapping[str, int]
+) -> tuple[QueryDict, MultiValueDict[str, UploadedFile[Any]]]:
+    """:func:`parse_multipart_sync` in a worker thread, so the event loop keeps serving."""
+    return await sync_to_async(parse_multipart_sync, thread_sensitive=False)(request, limits)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import socket
 import threading
 import time
@@ -125,6 +126,30 @@ class Account:
     key: str
     client: openai.OpenAI
     aclient: openai.AsyncOpenAI
+
+
+def send_oversized_upload(server: LiveServer, key: str) -> tuple[int, dict[str, Any]]:
+    """Announce a 200 MiB transcription upload, send 1 KiB, read the answer: (status, body).
+
+    The answer arrives without the rest of the body: the limit is enforced before reading.
+    """
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        head = (
+            "POST /v1/audio/transcriptions HTTP/1.1\r\n"
+            "Host: 127.0.0.1\r\n"
+            f"Authorization: Bearer {key}\r\n"
+            "Content-Type: multipart/form-data; boundary=xyz\r\n"
+            f"Content-Length: {200 * 1024 * 1024}\r\n\r\n"
+        )
+        sock.sendall(head.encode() + b"--xyz\r\n" + b"\x00" * 1024)
+        reply = b""
+        while b"\r\n\r\n" not in reply or not reply.rstrip().endswith(b"}"):
+            data = sock.recv(65536)
+            if not data:
+                break
+            reply += data
+    status_line, _, rest = reply.partition(b"\r\n")
+    return int(status_line.split()[1]), json.loads(rest.partition(b"\r\n\r\n")[2])
 
 
 def make_account(server: LiveServer, username: str, *, staff: bool = False) -> Account:

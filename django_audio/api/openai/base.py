@@ -23,7 +23,7 @@ from ...streaming.sse import EVENT_STREAM, encode_event
 from ..auth import authenticate_request_sync
 from ..errors import PayloadTooLarge, UnsupportedMediaType, error_parts, error_response
 from ..ratelimit import check_rate_limit
-from ..uploads import FORM_OVERHEAD, parse_multipart
+from ..uploads import FORM_OVERHEAD, parse_multipart, parse_multipart_sync
 
 logger = logging.getLogger("django_audio.api")
 
@@ -41,28 +41,40 @@ __all__ = [
 ]
 
 
-def _admit(request: HttpRequest, count: bool) -> Any:
-    """Authenticate, then count the request against the user's rate limit."""
+#: Where :func:`endpoint` leaves a form it parsed for :func:`read_form`.
+_PARSED_FORM = "_django_audio_form"
+
+FormLimits = Callable[[], Mapping[str, int]]
+
+
+def _admit(request: HttpRequest, count: bool, form: FormLimits | None) -> Any:
+    """Authenticate, count the request against the rate limit, parse a multipart POST."""
     user = authenticate_request_sync(request)
-    if count:
-        check_rate_limit(user)
+    if not count:
+        return user
+    check_rate_limit(user)
+    multipart = request.content_type == "multipart/form-data"
+    if form is not None and request.method == "POST" and multipart:
+        setattr(request, _PARSED_FORM, Form(*parse_multipart_sync(request, form())))
     return user
 
 
-def endpoint(**handlers: Handler) -> View:
+def endpoint(*, form: FormLimits | None = None, **handlers: Handler) -> View:
     """One async view per URL dispatching on the method (``GET=…, POST=…``).
 
     Every request is authenticated (API key or session) and counted against the user's rate
     limit; every error becomes OpenAI's error body. CSRF is checked by the authentication
-    for session users only, since API clients send no cookies.
+    for session users only, since API clients send no cookies. With ``form`` (the file
+    limits), a multipart POST is parsed in the same worker-thread call, once the caller is
+    known, and :func:`read_form` hands the handler that form.
     """
     allowed = {method.upper(): handler for method, handler in handlers.items()}
 
     async def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             handler = allowed.get(str(request.method))
-            # Key lookup, last-use stamp and rate limit in one thread hop.
-            user = await sync_to_async(_admit)(request, handler is not None)
+            # Key lookup, last-use stamp, rate limit (and a multipart body) in one hop.
+            user = await sync_to_async(_admit)(request, handler is not None, form)
             if handler is None:
                 raise MethodNotAllowed(str(request.method))
             return await handler(request, user, *args, **kwargs)
@@ -172,7 +184,13 @@ class Form:
 
 
 async def read_form(request: HttpRequest, limits: Mapping[str, int]) -> Form:
-    """Parse a multipart request, file parts to disk, each checked against ``limits``."""
+    """Parse a multipart request, file parts to disk, each checked against ``limits``.
+
+    A form already parsed by the :func:`endpoint` (given ``form=``) is returned as it is.
+    """
+    parsed = getattr(request, _PARSED_FORM, None)
+    if isinstance(parsed, Form):
+        return parsed
     data, files = await parse_multipart(request, limits)
     return Form(data, files)
 

@@ -131,5 +131,5 @@ async def create_translation(request: HttpRequest, user: Any) -> HttpResponseBas
     return _reply(outcome)
 
 
-transcriptions = endpoint(POST=create_transcription)
-translations = endpoint(POST=create_translation)
+transcriptions = endpoint(POST=create_transcription, form=_limits)
+translations = endpoint(POST=create_translation, form=_limits)
