@@ -46,12 +46,33 @@ sys.path.insert(0, str(ROOT))
 
 MiB = 1024 * 1024
 API_KEY_UPSTREAM = "sk-test"
+#: ``--database postgres`` passes the servers this prefix and the database name.
+PG_SCHEME = "postgres:"
+PG_BENCH_DB = "django_audio_bench"
+
+
+def recreate_postgres_database() -> None:
+    """Drop and create the benchmark's own PostgreSQL database (trust auth, localhost)."""
+    import psycopg
+
+    params = {
+        "host": os.environ.get("PGHOST", "127.0.0.1"),
+        "port": os.environ.get("PGPORT", "5432"),
+        "user": os.environ.get("PGUSER", "postgres"),
+        "dbname": "postgres",
+        "autocommit": True,
+    }
+    with psycopg.connect(**params) as conn:  # type: ignore[arg-type]
+        conn.execute(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{PG_BENCH_DB}"')
 
 
 # --------------------------------------------------------------------------- Django set-up
 
 
-def configure(db_path: str, media_root: str, upstream: str, max_upload: int) -> None:
+def configure(
+    db_path: str, media_root: str, upstream: str, max_upload: int, conn_max_age: int = 0
+) -> None:
     """Django with the test project's settings, a file database and the OpenAI provider."""
     import django
     from django.conf import settings
@@ -59,25 +80,37 @@ def configure(db_path: str, media_root: str, upstream: str, max_upload: int) -> 
     import tests.settings as base
 
     values = {k: getattr(base, k) for k in dir(base) if k.isupper()}
+    database: dict[str, Any]
+    if db_path.startswith(PG_SCHEME):
+        database = {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": db_path[len(PG_SCHEME) :],
+            "USER": os.environ.get("PGUSER", "postgres"),
+            "HOST": os.environ.get("PGHOST", "127.0.0.1"),
+            "PORT": os.environ.get("PGPORT", "5432"),
+        }
+    else:
+        database = {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": db_path,
+            # WAL without an fsync per commit: what a tuned SQLite would use; the figures
+            # are about django-audio, not the disk (production runs PostgreSQL).
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    # 0 (Django's default): a new connection per request (SQLite also re-reads the schema
+    # on its first query, ~1.5 ms). Only the lean server's worker threads can reuse a
+    # connection (Django's own ASGI handler makes a thread per request), so the "lean,
+    # persistent" server runs with 60.
+    database["CONN_MAX_AGE"] = conn_max_age
     values.update(
-        DATABASES={
-            "default": {
-                "ENGINE": "django.db.backends.sqlite3",
-                "NAME": db_path,
-                # WAL without an fsync per commit: what a tuned SQLite would use; the figures
-                # are about django-audio, not the disk (production runs PostgreSQL).
-                "OPTIONS": {
-                    "timeout": 30,
-                    "transaction_mode": "IMMEDIATE",
-                    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                },
-                # 0 (Django's default): a new connection per request, and SQLite re-reads
-                # the schema on its first query (a few ms). --conn-max-age tries persistent
-                # connections instead.
-                "CONN_MAX_AGE": int(os.environ.get("BENCH_CONN_MAX_AGE", "0")),
-            }
-        },
+        DATABASES={"default": database},
         MEDIA_ROOT=media_root,
+        # Uploads are spooled next to the media (see --workdir), not in the system /tmp.
+        FILE_UPLOAD_TEMP_DIR=media_root,
         DEBUG=False,
         DJANGO_AUDIO={
             "PROVIDERS": {
@@ -100,10 +133,16 @@ def configure(db_path: str, media_root: str, upstream: str, max_upload: int) -> 
 
 
 def serve(
-    port: int, db_path: str, media_root: str, upstream: str, max_upload: int, lean: bool
+    port: int,
+    db_path: str,
+    media_root: str,
+    upstream: str,
+    max_upload: int,
+    lean: bool,
+    conn_max_age: int,
 ) -> None:
     """The server process: uvicorn running the project with the body-limit middleware."""
-    configure(db_path, media_root, upstream, max_upload)
+    configure(db_path, media_root, upstream, max_upload, conn_max_age)
     import uvicorn
     from django.core.asgi import get_asgi_application
 
@@ -126,12 +165,18 @@ class ServerProcess:
     """``api_latency.py --serve`` in a child process."""
 
     def __init__(
-        self, db: str, media: str, upstream: str, max_upload: int, lean: bool = False
+        self,
+        db: str,
+        media: str,
+        upstream: str,
+        max_upload: int,
+        lean: bool = False,
+        conn_max_age: int = 0,
     ) -> None:
         self.port = free_port()
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "--serve", str(self.port), db, media, upstream,
-             str(max_upload), "lean" if lean else "full"],
+             str(max_upload), "lean" if lean else "full", str(conn_max_age)],
             cwd=ROOT,
         )  # fmt: skip
         deadline = time.monotonic() + 30
@@ -225,7 +270,7 @@ def report(label: str, names: list[str], runs: list[list[float]]) -> list[str]:
     base = runs[0]
     lines = [label]
     for name, times in zip(names, runs, strict=True):
-        line = f"  {name:<14} p50 {ms(pct(times, 50))} p99 {ms(pct(times, 99))}"
+        line = f"  {name:<22} p50 {ms(pct(times, 50))} p99 {ms(pct(times, 99))}"
         if times is not base:
             line += (
                 f" | added p50 {ms(pct(times, 50) - pct(base, 50))}"
@@ -248,13 +293,14 @@ def client(base_url: str, key: str) -> Any:
 
 
 def measure_latency(
-    fake_url: str, full: ServerProcess, lean: ServerProcess, key: str, n: int
+    fake_url: str, servers: dict[str, ServerProcess], key: str, n: int
 ) -> list[str]:
     import httpx
 
     audio = wav_bytes(1.0)
-    names = ["direct", "django (full)", "django (lean)"]
-    clients = [client(fake_url, API_KEY_UPSTREAM), client(full.url, key), client(lean.url, key)]
+    names = ["direct", *servers]
+    clients = [client(fake_url, API_KEY_UPSTREAM)]
+    clients += [client(server.url, key) for server in servers.values()]
     lines: list[str] = []
 
     def whole(client: httpx.Client) -> Callable[[], float]:
@@ -516,26 +562,33 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="json transcriptions timed")
     parser.add_argument("--upload-mib", type=int, default=1024, help="size of the big upload")
     parser.add_argument(
-        "--conn-max-age",
-        type=int,
-        default=0,
-        help="CONN_MAX_AGE of the servers' database (default 0: a connection per request)",
+        "--workdir",
+        default=str(ROOT / ".bench"),
+        help="where the database, media and upload spool live (default: ./.bench)",
     )
-    parser.add_argument("--serve", nargs=6, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="the servers' database (postgres: 127.0.0.1:5432, trust auth, a fresh database)",
+    )
+    parser.add_argument("--serve", nargs=7, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    # Read by configure() here and in the server processes, which inherit the environment.
-    os.environ.setdefault("BENCH_CONN_MAX_AGE", str(args.conn_max_age))
     if args.serve:
-        port, db, media, upstream, max_upload, mode = args.serve
-        serve(int(port), db, media, upstream, int(max_upload), mode == "lean")
+        port, db, media, upstream, max_upload, mode, conn_max_age = args.serve
+        serve(int(port), db, media, upstream, int(max_upload), mode == "lean", int(conn_max_age))
         return
 
     from django_audio.testing.fake_upstream import FakeUpstream
 
-    tmp = Path(tempfile.mkdtemp(prefix="django-audio-bench-"))
+    os.makedirs(args.workdir, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="django-audio-bench-", dir=args.workdir))
     try:
         with FakeUpstream(api_key=API_KEY_UPSTREAM) as fake:
             db, media = str(tmp / "db.sqlite3"), str(tmp / "media")
+            if args.database == "postgres":
+                recreate_postgres_database()
+                db = PG_SCHEME + PG_BENCH_DB
             os.makedirs(media)
             configure(db, media, fake.url, 25 * MiB)
             from django.contrib.auth import get_user_model
@@ -548,20 +601,25 @@ def main() -> None:
             _, key = ApiKey.objects.create_key(user, "bench")
 
             print(f"django-audio /v1 benchmark (python {sys.version.split()[0]}, "
-                  f"{os.cpu_count()} CPUs, CONN_MAX_AGE={args.conn_max_age})\n")  # fmt: skip
-            full = ServerProcess(db, media, fake.url, 25 * MiB)
-            lean = ServerProcess(db, media, fake.url, 25 * MiB, lean=True)
+                  f"{os.cpu_count()} CPUs, {args.database}, files in {tmp})\n")  # fmt: skip
+            servers = {
+                "django (full)": ServerProcess(db, media, fake.url, 25 * MiB),
+                "django (lean)": ServerProcess(db, media, fake.url, 25 * MiB, lean=True),
+                "django (lean, CMA=60)": ServerProcess(
+                    db, media, fake.url, 25 * MiB, lean=True, conn_max_age=60
+                ),
+            }
             try:
                 print("Latency: Django path (uvicorn -> django-audio -> OpenAI provider -> fake)"
                       " vs the fake directly, in turn; full = project MIDDLEWARE,"
-                      " lean = OpenAIFastPath")  # fmt: skip
-                for line in measure_latency(fake.url, full, lean, key, args.requests):
+                      " lean = OpenAIFastPath, CMA = CONN_MAX_AGE (default 0)")  # fmt: skip
+                for line in measure_latency(fake.url, servers, key, args.requests):
                     print("  " + line)
             finally:
-                full.stop()
-                lean.stop()
+                for server in servers.values():
+                    server.stop()
 
-            print("\nSQL queries per request (after the first; SQLite)")
+            print(f"\nSQL queries per request (after the first; {args.database})")
             for line in count_queries(key):
                 print("  " + line)
 
