@@ -4,6 +4,7 @@ One command::
 
     .venv/bin/python benchmarks/ws_relay.py                # 10, 100 and 1000 sessions
     .venv/bin/python benchmarks/ws_relay.py --sessions 100 --events 30
+    .venv/bin/python benchmarks/ws_relay.py --sessions 100 --lockstep   # worst case
 
 What runs (all on this machine):
 
@@ -12,9 +13,18 @@ What runs (all on this machine):
   ``--interval`` ms apart, each carrying the wall-clock time it was written;
 - **one server process** (uvicorn) running django-audio's consumers with the OpenAI
   provider pointed at that upstream;
-- this process as the client: N caption sessions, each a speaker socket (sending one
-  utterance of PCM) and a viewer socket (receiving through the per-process fan-out), and
-  **in the same run** N clients reading the upstream's SSE directly.
+- the clients, in three processes of their own (as real viewers sit in their own browsers,
+  and so that one kind of client never waits while another is being handled): N speaker
+  sockets (each sending one utterance of PCM, in this process), N viewer sockets on the
+  same sessions (fed through the per-process fan-out), and **in the same run** N clients
+  reading the upstream's SSE directly (the baseline; their connections are opened first).
+  The clients run on uvloop when it is installed, with the garbage collector off.
+
+An untimed round of ``--warmup`` sessions runs first, so that the server's first use
+(imports, connection pools) is not timed. The sessions then start speaking spread evenly
+over one delta interval, as independent speakers would, so their upstream streams are out
+of phase; ``--lockstep`` starts them all at once (every session's deltas then arrive in one
+burst: the worst case). The direct readers start at the same moments.
 
 For each delta, latency = time received - time the upstream wrote it. The relay overhead
 is the websocket latency minus the direct-SSE latency, at p50 and p99. Every session's
@@ -29,6 +39,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
+import gc
 import itertools
 import json
 import math
@@ -63,6 +75,10 @@ def upstream_app(events: int, interval: float) -> Any:
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
+        if scope["method"] == "GET":  # a warm-up request: no stream
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
         more = True
         while more:  # the upload is read and ignored
             message = await receive()
@@ -145,58 +161,59 @@ def utterance_frames() -> list[bytes]:
 # --------------------------------------------------------------------------- clients
 
 
+async def connect_ws(url: str, origin: str, token: str) -> Any:
+    from websockets.asyncio.client import connect
+
+    return await connect(
+        f"{url}?token={token}",
+        origin=origin,  # type: ignore[arg-type]
+        compression=None,
+        ping_interval=None,
+        max_size=None,
+        open_timeout=120,
+    )
+
+
+async def collect(ws: Any, events: int, stats: Stats) -> None:
+    """Read one stream of caption events off ``ws``, timing every delta."""
+    indices: list[int] = []
+    seqs: list[int] = []
+    while True:
+        message = await asyncio.wait_for(ws.recv(), TIMEOUT)
+        now = time.time_ns()
+        event = json.loads(message)
+        seqs.append(event.get("seq", 0))
+        if event["type"] == "transcript.text.delta":
+            index, sent = _parse_delta(event["delta"])
+            indices.append(index)
+            stats.latencies.append((now - sent) / 1e6)
+        elif event["type"] == "transcript.text.done":
+            break
+        elif event["type"] == "error":  # the utterance failed upstream: count it lost
+            stats.errors.append(str(event["error"].get("code") or event["error"]["message"]))
+            break
+    _check(indices, seqs, events, stats)
+
+
 class Session:
-    """A speaker socket and a viewer socket on one caption session."""
+    """The speaker's socket of one caption session (its viewer is in another process)."""
 
     def __init__(self, ws_url: str, origin: str, token: str) -> None:
         self.ws_url, self.origin, self.token = ws_url, origin, token
         self.speaker: Any = None
-        self.viewer: Any = None
         self.session_id = ""
 
-    async def _connect(self, path: str) -> Any:
-        from websockets.asyncio.client import connect
-
-        return await connect(
-            f"{self.ws_url}{path}?token={self.token}",
-            origin=self.origin,  # type: ignore[arg-type]
-            compression=None,
-            ping_interval=None,
-            max_size=None,
-            open_timeout=120,
-        )
-
     async def open(self) -> None:
-        self.speaker = await self._connect("/ws/audio/captions/")
+        self.speaker = await connect_ws(f"{self.ws_url}/ws/audio/captions/", self.origin,
+                                        self.token)  # fmt: skip
         await self.speaker.send(json.dumps({"type": "start", "sample_rate": RATE}))
         created = json.loads(await self.speaker.recv())
         self.session_id = created["session"]["id"]
-        self.viewer = await self._connect(f"/ws/audio/captions/{self.session_id}/")
-        while json.loads(await self.viewer.recv())["type"] != "session.state":
-            pass
 
-    async def speak(self, frames: list[bytes]) -> None:
+    async def speak(self, frames: list[bytes], delay: float = 0.0) -> None:
+        await asyncio.sleep(delay)
         for frame in frames:
             await self.speaker.send(frame)
-
-    async def collect(self, ws: Any, events: int, stats: Stats) -> None:
-        indices: list[int] = []
-        seqs: list[int] = []
-        while True:
-            message = await asyncio.wait_for(ws.recv(), TIMEOUT)
-            now = time.time_ns()
-            event = json.loads(message)
-            seqs.append(event.get("seq", 0))
-            if event["type"] == "transcript.text.delta":
-                index, sent = _parse_delta(event["delta"])
-                indices.append(index)
-                stats.latencies.append((now - sent) / 1e6)
-            elif event["type"] == "transcript.text.done":
-                break
-            elif event["type"] == "error":  # the utterance failed upstream: count it lost
-                stats.errors.append(str(event["error"].get("code") or event["error"]["message"]))
-                break
-        _check(indices, seqs, events, stats)
 
     async def close(self) -> None:
         await self.speaker.send(json.dumps({"type": "stop"}))
@@ -205,13 +222,22 @@ class Session:
                 "session.ended"
             ):
                 pass
-        for ws in (self.viewer, self.speaker):
-            with contextlib.suppress(Exception):
-                await ws.close()
+        with contextlib.suppress(Exception):
+            await self.speaker.close()
 
 
-async def direct_sse(client: Any, url: str, events: int, stats: Stats) -> None:
+async def open_viewer(config: dict[str, Any], session_id: str) -> Any:
+    """A viewer socket on ``session_id``, past its ``session.state``."""
+    url = f"{config['ws_url']}/ws/audio/captions/{session_id}/"
+    ws = await connect_ws(url, config["origin"], config["token"])
+    while json.loads(await ws.recv())["type"] != "session.state":
+        pass
+    return ws
+
+
+async def direct_sse(client: Any, url: str, events: int, stats: Stats, delay: float = 0.0) -> None:
     """Read the upstream's SSE directly (the baseline)."""
+    await asyncio.sleep(delay)
     indices: list[int] = []
     files = {"file": ("a.wav", b"RIFF0000WAVE", "audio/wav")}
     data = {"model": "gpt-4o-mini-transcribe", "stream": "true"}
@@ -238,11 +264,97 @@ async def gather_limited(coros: list[Any], limit: int) -> list[Any]:
     return await asyncio.gather(*(one(c) for c in coros), return_exceptions=True)
 
 
-async def run_size(
-    n: int, server: Any, upstream_url: str, token: str, events: int
-) -> dict[str, Any]:
+def start_delays(n: int, interval: float, lockstep: bool) -> list[float]:
+    """When each of ``n`` streams starts: spread evenly over one delta interval.
+
+    Independent speakers do not pause in step, so their upstream events arrive spread out;
+    ``lockstep`` starts every stream at once instead (the worst case: every delta of every
+    session arrives in the same burst).
+    """
+    return [0.0 if lockstep else i * interval / n for i in range(n)]
+
+
+class ClientProcess:
+    """Viewers or direct readers, timed in a process of their own.
+
+    Each kind of client reads in its own process, as real viewers sit in their own browsers:
+    in one process, a viewer's message would wait while the speaker's copy of the same event
+    is being handled, and the benchmark would time itself rather than the relay.
+    """
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    @classmethod
+    async def start(cls, role: str, config: dict[str, Any]) -> ClientProcess:
+        """Start the process; returns once its sockets are open and it is reading them."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--client", role,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=2**26,
+        )  # fmt: skip
+        assert process.stdin is not None
+        assert process.stdout is not None
+        process.stdin.write(json.dumps(config).encode() + b"\n")
+        await process.stdin.drain()
+        if (await process.stdout.readline()).strip() != b"ready":
+            raise RuntimeError(f"the {role} client process did not start")
+        return cls(process)
+
+    def go(self) -> None:
+        """Tell the process the sessions start speaking now."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"go\n")
+
+    async def result(self) -> tuple[Stats, list[str]]:
+        assert self.process.stdout is not None
+        line = await self.process.stdout.readline()
+        await self.process.wait()
+        data = json.loads(line)
+        return Stats(**data["stats"]), data["failed"]
+
+
+async def client_role(role: str) -> None:
+    """The body of a :class:`ClientProcess`: JSON config in, ``ready``, ``go``, JSON out."""
     import httpx
 
+    loop = asyncio.get_running_loop()
+    config = json.loads(await loop.run_in_executor(None, sys.stdin.readline))
+    events, stats, failed = config["events"], Stats(), []
+    sockets: list[Any] = []
+    client = None
+    if role == "viewers":
+        opened = await gather_limited([open_viewer(config, sid) for sid in config["sessions"]], 50)
+        failed += [repr(r) for r in opened if isinstance(r, BaseException)]
+        sockets = [ws for ws in opened if not isinstance(ws, BaseException)]
+        collecting = asyncio.gather(*(collect(ws, events, stats) for ws in sockets),
+                                    return_exceptions=True)  # fmt: skip
+        print("ready", flush=True)
+        await loop.run_in_executor(None, sys.stdin.readline)
+    else:
+        n = len(config["delays"])
+        limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10)
+        client = httpx.AsyncClient(timeout=300, limits=limits)
+        url = f"{config['upstream_url']}/audio/transcriptions"
+        # Open every connection now, so the timed streams do not wait for TCP handshakes.
+        await asyncio.gather(*(client.get(url) for _ in range(n)))
+        print("ready", flush=True)
+        await loop.run_in_executor(None, sys.stdin.readline)
+        collecting = asyncio.gather(
+            *(direct_sse(client, url, events, stats, d) for d in config["delays"]),
+            return_exceptions=True,
+        )
+    failed += [repr(r) for r in await collecting if isinstance(r, BaseException)]
+    for ws in sockets:
+        with contextlib.suppress(Exception):
+            await ws.close()
+    if client is not None:
+        await client.aclose()
+    print(json.dumps({"stats": dataclasses.asdict(stats), "failed": failed}), flush=True)
+
+
+async def run_size(
+    n: int, server: Any, upstream_url: str, token: str, events: int, delays: list[float]
+) -> dict[str, Any]:
     frames = utterance_frames()
     pid = server.process.pid
     base = rss_kib(pid)
@@ -250,9 +362,16 @@ async def run_size(
     opened = await gather_limited([s.open() for s in sessions], 50)
     failed = [repr(r) for r in opened if isinstance(r, BaseException)]
     sessions = [s for s, r in zip(sessions, opened, strict=True) if r is None]
+    delays = delays[: len(sessions)]
+    common = {"ws_url": server.ws_url, "origin": server.url, "token": token, "events": events}
+    viewers = await ClientProcess.start(
+        "viewers", {**common, "sessions": [s.session_id for s in sessions]}
+    )
+    direct = await ClientProcess.start("direct", {**common, "upstream_url": upstream_url,
+                                                  "delays": delays})  # fmt: skip
     await asyncio.sleep(1.0)
     idle = rss_kib(pid)
-    speaker, viewer, direct = Stats(), Stats(), Stats()
+    speaker = Stats()
     peak = idle
     stop = asyncio.Event()
 
@@ -263,21 +382,17 @@ async def run_size(
             await asyncio.sleep(0.05)
 
     sampler = asyncio.create_task(sample())
-    limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10)
-    async with httpx.AsyncClient(timeout=300, limits=limits) as client:
-        tasks = []
-        for s in sessions:
-            tasks.append(s.collect(s.speaker, events, speaker))
-            tasks.append(s.collect(s.viewer, events, viewer))
-        tasks += [
-            direct_sse(client, f"{upstream_url}/audio/transcriptions", events, direct)
-            for _ in range(n)
-        ]
-        collecting = asyncio.gather(*tasks, return_exceptions=True)
-        await asyncio.gather(*(s.speak(frames) for s in sessions))
-        for result in await collecting:
-            if isinstance(result, BaseException):
-                failed.append(repr(result))
+    collecting = asyncio.gather(*(collect(s.speaker, events, speaker) for s in sessions),
+                                return_exceptions=True)  # fmt: skip
+    viewers.go()
+    direct.go()
+    await asyncio.gather(*(s.speak(frames, d) for s, d in zip(sessions, delays, strict=True)))
+    failed += [repr(r) for r in await collecting if isinstance(r, BaseException)]
+    (viewer, viewer_failed), (direct_stats, direct_failed) = (
+        await viewers.result(),
+        await direct.result(),
+    )
+    failed += viewer_failed + direct_failed
     stop.set()
     await sampler
     await gather_limited([s.close() for s in sessions], 100)
@@ -286,17 +401,20 @@ async def run_size(
         "sessions": n,
         "speaker": speaker,
         "viewer": viewer,
-        "direct": direct,
+        "direct": direct_stats,
         "idle_kib": (idle - base) / sockets,
         "active_kib": (peak - base) / sockets,
         "failed": failed,
     }
 
 
-def report(rows: list[dict[str, Any]], events: int, interval: float, layer: str) -> None:
+def report(
+    rows: list[dict[str, Any]], events: int, interval: float, layer: str, lockstep: bool
+) -> None:
+    starts = "all at once" if lockstep else "spread over one interval"
     print(
         f"\nrelay overhead ({events} deltas per stream, {interval * 1000:.0f} ms apart, "
-        f"channel layer: {layer}); ms"
+        f"streams started {starts}, channel layer: {layer}); ms"
     )
     head = (
         f"{'sessions':>8} | {'direct SSE p50/p99':>18} | {'speaker ws p50/p99':>18} | "
@@ -329,6 +447,7 @@ def report(rows: list[dict[str, Any]], events: int, interval: float, layer: str)
         "\nlatency = client receive time - upstream write time (same clock); added = websocket"
         " - direct SSE, same run.\nspeaker: the speaker's own socket; viewer: a second socket"
         " fed by the per-process fan-out (relay.py; on the speaker's process here)."
+        "\nclients: speakers, viewers and direct readers each read in a process of their own."
         "\nmemory: server RSS growth / sockets"
         " (2 per session); active = peak while streaming. Samples: "
         + ", ".join(f"{r['sessions']}: {len(r['viewer'].latencies)}" for r in rows)
@@ -368,14 +487,41 @@ async def main_async(args: argparse.Namespace) -> None:
                     f"{server.url}/audio/ws-token/", headers={"Authorization": f"Bearer {key}"}
                 )
             token = response.json()["token"]
+            if args.warmup:  # first use (imports, connection pools) is not what is measured
+                await run_size(
+                    args.warmup,
+                    server,
+                    upstream_url,
+                    token,
+                    args.events,
+                    start_delays(args.warmup, args.interval / 1000, args.lockstep),
+                )
             for n in args.sessions:
                 started = time.monotonic()
-                rows.append(await run_size(n, server, upstream_url, token, args.events))
+                delays = start_delays(n, args.interval / 1000, args.lockstep)
+                rows.append(await run_size(n, server, upstream_url, token, args.events, delays))
                 print(f"{n} sessions done in {time.monotonic() - started:.1f} s", flush=True)
     finally:
         upstream.terminate()
         await upstream.wait()
-    report(rows, args.events, args.interval / 1000, "redis" if args.redis else "in-memory")
+    layer = "redis" if args.redis else "in-memory"
+    report(rows, args.events, args.interval / 1000, layer, args.lockstep)
+
+
+def run(main: Any) -> None:
+    """Run the measuring client on uvloop when it is installed (uvicorn[standard] has it).
+
+    The client reads every socket of the run in one process; the faster its loop, the less
+    of its own delay ends up in the latencies (of the websockets and of the baseline).
+    """
+    # No collector pauses in the measuring clients: they would show up as relay latency.
+    gc.disable()
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 def main() -> None:
@@ -387,16 +533,28 @@ def main() -> None:
     parser.add_argument(
         "--redis", metavar="URL", help="use channels_redis at URL (default: in-memory layer)"
     )
+    parser.add_argument(
+        "--warmup", type=int, default=10, metavar="N",
+        help="sessions of an untimed first round (0: none)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--lockstep", action="store_true",
+        help="start every stream at once (worst case) instead of spread over one interval",
+    )  # fmt: skip
     parser.add_argument("--upstream", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--client", choices=("viewers", "direct"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.upstream:
         run_upstream(args.upstream, args.events, args.interval / 1000)
+        return
+    if args.client:
+        run(client_role(args.client))
         return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
     import django
 
     django.setup()
-    asyncio.run(main_async(args))
+    run(main_async(args))
 
 
 if __name__ == "__main__":
