@@ -308,7 +308,8 @@ class ClientProcess:
     async def result(self) -> tuple[Stats, list[str]]:
         assert self.process.stdout is not None
         line = await self.process.stdout.readline()
-        await self.process.wait()
+        if await self.process.wait() or not line:
+            raise RuntimeError(f"a client process failed (exit code {self.process.returncode})")
         data = json.loads(line)
         return Stats(**data["stats"]), data["failed"]
 
@@ -353,8 +354,9 @@ async def client_role(role: str) -> None:
 
 
 async def run_size(
-    n: int, server: Any, upstream_url: str, token: str, events: int, delays: list[float]
+    n: int, server: Any, upstream_url: str, token: str, args: argparse.Namespace
 ) -> dict[str, Any]:
+    events = args.events
     frames = utterance_frames()
     pid = server.process.pid
     base = rss_kib(pid)
@@ -362,7 +364,7 @@ async def run_size(
     opened = await gather_limited([s.open() for s in sessions], 50)
     failed = [repr(r) for r in opened if isinstance(r, BaseException)]
     sessions = [s for s, r in zip(sessions, opened, strict=True) if r is None]
-    delays = delays[: len(sessions)]
+    delays = start_delays(len(sessions), args.interval / 1000, args.lockstep)
     common = {"ws_url": server.ws_url, "origin": server.url, "token": token, "events": events}
     viewers = await ClientProcess.start(
         "viewers", {**common, "sessions": [s.session_id for s in sessions]}
@@ -488,18 +490,10 @@ async def main_async(args: argparse.Namespace) -> None:
                 )
             token = response.json()["token"]
             if args.warmup:  # first use (imports, connection pools) is not what is measured
-                await run_size(
-                    args.warmup,
-                    server,
-                    upstream_url,
-                    token,
-                    args.events,
-                    start_delays(args.warmup, args.interval / 1000, args.lockstep),
-                )
+                await run_size(args.warmup, server, upstream_url, token, args)
             for n in args.sessions:
                 started = time.monotonic()
-                delays = start_delays(n, args.interval / 1000, args.lockstep)
-                rows.append(await run_size(n, server, upstream_url, token, args.events, delays))
+                rows.append(await run_size(n, server, upstream_url, token, args))
                 print(f"{n} sessions done in {time.monotonic() - started:.1f} s", flush=True)
     finally:
         upstream.terminate()
@@ -509,10 +503,10 @@ async def main_async(args: argparse.Namespace) -> None:
 
 
 def run(main: Any) -> None:
-    """Run the measuring client on uvloop when it is installed (uvicorn[standard] has it).
+    """Run a measuring client on uvloop when it is installed (uvicorn[standard] has it).
 
-    The client reads every socket of the run in one process; the faster its loop, the less
-    of its own delay ends up in the latencies (of the websockets and of the baseline).
+    The faster a client's loop, the less of its own delay ends up in the latencies (of the
+    websockets and of the baseline).
     """
     # No collector pauses in the measuring clients: they would show up as relay latency.
     gc.disable()
