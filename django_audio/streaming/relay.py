@@ -17,6 +17,12 @@ one per viewer:
 The channel layer does the cross-process part (``channels_redis``), so viewers may sit on any
 server.
 
+**Direct sends.** A viewer whose queue is empty and whose writer is idle gets the event at
+once: :meth:`ViewerQueue.put` runs the websocket send in the publisher's own step
+(:func:`~django_audio.streaming.eager.run_eagerly`) instead of waking the writer task, which
+would wait behind everything else the event loop has ready. The queue, and the policy below,
+take over as soon as a send has to wait or events arrive faster than they are written.
+
 **Slow viewers** — the policy is *drop, then disconnect*:
 
 1. The queue holds at most ``WEBSOCKET_QUEUE_SIZE`` events.
@@ -41,10 +47,12 @@ import logging
 import uuid
 import weakref
 from collections import deque
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from channels.layers import BaseChannelLayer, InMemoryChannelLayer
 
+from .eager import run_eagerly
 from .protocol import caption_group, dumps
 
 __all__ = [
@@ -104,10 +112,17 @@ class CaptionPublisher:
 class ViewerQueue:
     """A bounded FIFO of relay messages for one viewer: the drop-then-disconnect policy."""
 
-    def __init__(self, maxsize: int) -> None:
+    def __init__(
+        self, maxsize: int, send: Callable[[str], Coroutine[Any, Any, Any]] | None = None
+    ) -> None:
         self.maxsize = max(1, maxsize)
+        #: Sends one event's JSON to the viewer. With it, an event that finds the queue empty
+        #: and its reader waiting is sent at once by :meth:`put` (see :func:`run_eagerly`).
+        self.send = send
         self._items: deque[dict[str, Any]] = deque()
         self._ready = asyncio.Event()
+        self._reader_waiting = False
+        self._in_flight: asyncio.Task[None] | None = None
         #: How many deltas were dropped so far.
         self.dropped = 0
         #: Set when an event that must not be lost found the queue full.
@@ -117,7 +132,17 @@ class ViewerQueue:
         return len(self._items)
 
     def put(self, event: dict[str, Any]) -> bool:
-        """Queue ``event``; ``False`` means overflow (the viewer must be disconnected)."""
+        """Queue ``event``, or send it now; ``False`` means overflow (disconnect the viewer).
+
+        It is sent at once when nothing is ahead of it: the queue is empty, its reader is
+        waiting (so not sending) and no earlier direct send is still under way. That skips a
+        trip through the event loop per event and viewer; order is kept, because anything
+        queued while a direct send waits is read only after that send has finished.
+        """
+        if self._can_send_now():
+            assert self.send is not None
+            self._in_flight = run_eagerly(self.send(event["text"]))
+            return True
         if len(self._items) >= self.maxsize:
             if event.get("event_type") in DROPPABLE:
                 self.dropped += 1
@@ -129,6 +154,15 @@ class ViewerQueue:
         self._items.append(event)
         self._ready.set()
         return True
+
+    def _can_send_now(self) -> bool:
+        in_flight = self._in_flight
+        return (
+            self.send is not None
+            and self._reader_waiting
+            and not self._items
+            and (in_flight is None or in_flight.done())
+        )
 
     def _drop_oldest_delta(self) -> bool:
         for i, item in enumerate(self._items):
@@ -144,7 +178,14 @@ class ViewerQueue:
             if self.overflowed:
                 return None
             self._ready.clear()
-            await self._ready.wait()
+            self._reader_waiting = True
+            try:
+                await self._ready.wait()
+            finally:
+                self._reader_waiting = False
+        if self._in_flight is not None:  # a direct send that had to wait: it goes first
+            in_flight, self._in_flight = self._in_flight, None
+            await asyncio.wait([in_flight])  # its failure is logged by run_eagerly
         if self.overflowed:
             return None
         return self._items.popleft()

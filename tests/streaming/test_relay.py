@@ -168,3 +168,55 @@ async def test_in_memory_layer_is_not_used_for_this_process_viewers():
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(layer.receive(stray), 0.1)
     await local_fanout().leave(layer, publisher.group, here)
+
+
+async def test_an_event_for_a_waiting_reader_is_sent_at_once():
+    sent: list[str] = []
+
+    async def send(text: str) -> None:
+        sent.append(json.loads(text)["delta"])
+
+    q = ViewerQueue(10, send=send)
+    reader = asyncio.create_task(q.get())
+    await asyncio.sleep(0)  # the reader now waits
+    assert q.put(delta(1))
+    assert q.put(delta(2))
+    assert sent == ["1", "2"]  # in put(), without a turn of the loop
+    assert len(q) == 0
+    assert not reader.done()  # nothing was queued for it
+    reader.cancel()
+
+
+async def test_without_a_waiting_reader_events_are_queued():
+    sent: list[str] = []
+
+    async def send(text: str) -> None:
+        sent.append(text)
+
+    q = ViewerQueue(10, send=send)
+    q.put(delta(1))  # the reader is busy (not in get()): keep the order through the queue
+    assert sent == []
+    assert payload(await q.get())["delta"] == "1"
+
+
+async def test_a_direct_send_that_waits_keeps_the_order():
+    gate = asyncio.Event()
+    sent: list[str] = []
+
+    async def send(text: str) -> None:
+        await gate.wait()  # a client applying back-pressure
+        sent.append(json.loads(text)["delta"])
+
+    q = ViewerQueue(10, send=send)
+    reader = asyncio.create_task(q.get())
+    await asyncio.sleep(0)
+    q.put(delta(1))  # sent directly, but it has to wait
+    q.put(delta(2))  # so this one is queued behind it
+    q.put(delta(3))
+    assert len(q) == 2
+    await asyncio.sleep(0.01)
+    assert not reader.done()  # the reader waits for the direct send to finish first
+    gate.set()
+    assert payload(await reader)["delta"] == "2"
+    assert sent == ["1"]
+    assert payload(await q.get())["delta"] == "3"

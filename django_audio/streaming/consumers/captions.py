@@ -575,7 +575,7 @@ class CaptionViewerConsumer(ReadOnlyConsumer):
             )
             return
         self.group = caption_group(key)
-        self.queue = ViewerQueue(audio_settings.WEBSOCKET_QUEUE_SIZE)
+        self.queue = ViewerQueue(audio_settings.WEBSOCKET_QUEUE_SIZE, send=self._send_text)
         try:
             # One layer subscription per session per process, shared by its viewers here.
             await local_fanout().join(self.channel_layer, self.group, self.queue)
@@ -593,6 +593,9 @@ class CaptionViewerConsumer(ReadOnlyConsumer):
         """An event sent to this viewer alone (``session.state``): queue it."""
         if self.queue is not None and not self.closed:
             self.queue.put(message)
+
+    async def _send_text(self, text: str) -> None:
+        await self.send_frame(text=text)
 
     async def _write(self, queue: ViewerQueue) -> None:
         while (message := await queue.get()) is not None:
