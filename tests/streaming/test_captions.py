@@ -88,6 +88,35 @@ async def test_speaker_session_is_captioned_and_stored(alice, provider):
     assert calls[0]["request"].prompt == "Animals."
 
 
+async def test_audio_frames_skip_channels_database_cleanup(alice, provider, monkeypatch):
+    """Binary frames and relayed events do not each take a trip to the database thread."""
+    import channels.consumer
+
+    cleanups: list[None] = []
+    real = channels.consumer.aclose_old_connections
+
+    async def counting() -> None:
+        cleanups.append(None)
+        await real()
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counting)
+    cookie = await sync_to_async(session_cookie)(alice)
+    comm = communicator("/ws/audio/captions/", cookie)
+    await _start(comm)  # connect and start: cleaned up as before
+    before = len(cleanups)
+    assert before == 2
+    pcm = speech_like(bursts=1)
+    for frame in frames(pcm):
+        await comm.send_to(bytes_data=frame)
+    await events_until(comm, "transcript.text.done")
+    assert len(cleanups) == before  # no clean-up for any of the audio frames
+    await comm.send_json_to({"type": "stop"})
+    events, code = await closed_with(comm)
+    assert code == 1000
+    assert events[-1]["type"] == "session.ended"
+    assert len(cleanups) == before + 1  # the "stop" text message still gets it
+
+
 async def test_viewer_receives_the_speakers_events(alice, provider):
     cookie = await sync_to_async(session_cookie)(alice)
     speaker = communicator("/ws/audio/captions/", cookie)

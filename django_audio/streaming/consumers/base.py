@@ -7,6 +7,7 @@ import json
 import logging
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from ...conf import audio_settings
@@ -26,6 +27,32 @@ class AudioConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     """Base consumer: JSON events out, errors as ``error`` events plus a close code."""
 
     closed = False
+
+    #: Channel-layer message types whose handlers never use the database (see
+    #: :meth:`dispatch`).
+    no_database_messages: frozenset[str] = frozenset()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch, without its database clean-up where no handler needs it.
+
+        Before every handler, Channels closes stale database connections — a trip to the
+        single thread that runs all synchronous database code, where the message waits
+        behind every other consumer's queries. A speaker sends ten audio frames a second and
+        a viewer receives every caption event, and neither touches the database, so those
+        messages (binary frames, and :attr:`no_database_messages`) go straight to their
+        handler. Everything else (text messages such as ``start`` and ``stop``, connects,
+        disconnects) keeps the clean-up, and the code that does query the database runs it
+        in that thread as before.
+        """
+        kind = message.get("type")
+        if kind in self.no_database_messages or (
+            kind == "websocket.receive" and message.get("bytes") is not None
+        ):
+            handler = getattr(self, get_handler_name(message), None)
+            if handler is not None:
+                await handler(message)
+                return
+        await super().dispatch(message)
 
     @property
     def user(self) -> Any:

@@ -210,6 +210,7 @@ def _start_params(message: dict[str, Any]) -> dict[str, Any]:
 class LiveCaptionConsumer(AudioConsumer):
     """The speaker's socket: ``start``, binary PCM frames, ``stop``."""
 
+    no_database_messages = frozenset({"caption.hello"})
     session: CaptionSession | None = None
     publisher: CaptionPublisher | None = None
     slots: SessionSlots | None = None
@@ -540,6 +541,7 @@ def _item_id(utterance: Utterance) -> str:
 class CaptionViewerConsumer(ReadOnlyConsumer):
     """A read-only viewer of a session: receives its events through a bounded queue."""
 
+    no_database_messages = frozenset({"caption.event"})
     group: str | None = None
     queue: ViewerQueue | None = None
     writer: asyncio.Task[None] | None = None

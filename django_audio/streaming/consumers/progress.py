@@ -117,6 +117,7 @@ def connect_signals() -> None:
 class TranscriptProgressConsumer(ReadOnlyConsumer):
     """Follows ``/…/transcripts/<id>/`` for its owner (or staff)."""
 
+    no_database_messages = frozenset({"progress.event"})
     public_id = ""
     group: str | None = None
     last_status: str | None = None
