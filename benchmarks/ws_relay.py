@@ -17,14 +17,25 @@ What runs (all on this machine):
   and so that one kind of client never waits while another is being handled): N speaker
   sockets (each sending one utterance of PCM, in this process), N viewer sockets on the
   same sessions (fed through the per-process fan-out), and **in the same run** N clients
-  reading the upstream's SSE directly (the baseline; their connections are opened first).
-  The clients run on uvloop when it is installed, with the garbage collector off.
+  reading the upstream's SSE directly (the baseline), each with a connection of its own
+  opened beforehand. The clients run on uvloop when it is installed, with the garbage
+  collector off.
+
+**Pairs.** Each session's stream is paired with one direct reader's: the speaker sends a
+pair key as its ``prompt``, the direct reader sends the same key, and the upstream writes
+every delta to both streams back to back with one timestamp. The websocket clients and the
+baseline thus time the very same events, under the very same load.
 
 An untimed round of ``--warmup`` sessions runs first, so that the server's first use
 (imports, connection pools) is not timed. The sessions then start speaking spread evenly
 over one delta interval, as independent speakers would, so their upstream streams are out
 of phase; ``--lockstep`` starts them all at once (every session's deltas then arrive in one
-burst: the worst case). The direct readers start at the same moments.
+burst: the worst case).
+
+``--pin`` gives the server process a CPU of its own (the first) and runs the upstream and
+the clients on the others, as in production, where the clients are other machines; without
+it every process shares every CPU, and on a small machine the clients' own work then shows
+up in the server's latency.
 
 For each delta, latency = time received - time the upstream wrote it. The relay overhead
 is the websocket latency minus the direct-SSE latency, at p50 and p99. Every session's
@@ -45,6 +56,7 @@ import itertools
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 import time
@@ -58,13 +70,43 @@ sys.path.insert(0, str(ROOT))
 RATE = 16000
 #: Seconds a client waits for the next event before counting its stream as failed.
 TIMEOUT = 120.0
+#: Numbers the rounds of a run, for unique pair keys.
+RUNS = itertools.count()
 
 
 # --------------------------------------------------------------------------- upstream
 
 
+#: A pair key in an upload's ``prompt`` field (see :func:`upstream_app`).
+PAIR = re.compile(rb'name="prompt"\r\n\r\n(pair-[\w-]+)')
+#: Seconds a stream waits for its partner before streaming alone.
+PAIR_TIMEOUT = 60.0
+
+
 def upstream_app(events: int, interval: float) -> Any:
-    """An ASGI app streaming timestamped transcription deltas for every POST."""
+    """An ASGI app streaming timestamped transcription deltas for every POST.
+
+    Streams come in **pairs**: the server's request for a session (its ``prompt`` is
+    ``pair-<key>``, set by the speaker) and the direct reader's request with the same key.
+    Each delta is written to both streams back to back, with one timestamp, so a websocket
+    client and its baseline time the very same events under the very same load. (The order
+    of the two writes alternates, so neither side always goes first.)
+    """
+    waiting: dict[bytes, tuple[Any, asyncio.Event]] = {}
+
+    async def stream(sends: list[Any]) -> None:
+        for i in range(events):
+            await asyncio.sleep(interval)
+            delta = {"type": "transcript.text.delta", "delta": f" {i}:{time.time_ns()}"}
+            body = f"data: {json.dumps(delta)}\n\n".encode()
+            for send in sends if i % 2 else reversed(sends):
+                await send({"type": "http.response.body", "body": body, "more_body": True})
+        done = {"type": "transcript.text.done", "text": "bench",
+                "usage": {"type": "tokens", "input_tokens": 1, "output_tokens": 1,
+                          "total_tokens": 2}}  # fmt: skip
+        end = f"data: {json.dumps(done)}\n\n".encode()
+        for send in sends:
+            await send({"type": "http.response.body", "body": end})
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -79,9 +121,10 @@ def upstream_app(events: int, interval: float) -> Any:
             await send({"type": "http.response.start", "status": 204, "headers": []})
             await send({"type": "http.response.body", "body": b""})
             return
-        more = True
-        while more:  # the upload is read and ignored
+        body, more = b"", True
+        while more:
             message = await receive()
+            body += message.get("body", b"")
             more = message.get("more_body", False)
         await send(
             {
@@ -90,15 +133,25 @@ def upstream_app(events: int, interval: float) -> Any:
                 "headers": [(b"content-type", b"text/event-stream"), (b"x-request-id", b"bench")],
             }
         )
-        for i in range(events):
-            await asyncio.sleep(interval)
-            delta = {"type": "transcript.text.delta", "delta": f" {i}:{time.time_ns()}"}
-            body = f"data: {json.dumps(delta)}\n\n".encode()
-            await send({"type": "http.response.body", "body": body, "more_body": True})
-        done = {"type": "transcript.text.done", "text": "bench",
-                "usage": {"type": "tokens", "input_tokens": 1, "output_tokens": 1,
-                          "total_tokens": 2}}  # fmt: skip
-        await send({"type": "http.response.body", "body": f"data: {json.dumps(done)}\n\n".encode()})
+        match = PAIR.search(body)
+        if match is None:
+            await stream([send])
+        elif (partner := waiting.pop(match[1], None)) is not None:
+            partner_send, streamed = partner
+            try:
+                await stream([partner_send, send])
+            finally:
+                streamed.set()
+        else:
+            streamed = asyncio.Event()
+            waiting[match[1]] = (send, streamed)
+            try:
+                await asyncio.wait_for(streamed.wait(), PAIR_TIMEOUT)
+            except TimeoutError:  # the partner never came: stream alone
+                if waiting.pop(match[1], None) is not None:
+                    await stream([send])
+                else:
+                    await streamed.wait()
 
     return app
 
@@ -198,15 +251,19 @@ async def collect(ws: Any, events: int, stats: Stats) -> None:
 class Session:
     """The speaker's socket of one caption session (its viewer is in another process)."""
 
-    def __init__(self, ws_url: str, origin: str, token: str) -> None:
+    def __init__(self, ws_url: str, origin: str, token: str, pair: str) -> None:
         self.ws_url, self.origin, self.token = ws_url, origin, token
+        #: Sent as the prompt: the upstream pairs this session's stream with a direct one.
+        self.pair = pair
         self.speaker: Any = None
         self.session_id = ""
 
     async def open(self) -> None:
         self.speaker = await connect_ws(f"{self.ws_url}/ws/audio/captions/", self.origin,
                                         self.token)  # fmt: skip
-        await self.speaker.send(json.dumps({"type": "start", "sample_rate": RATE}))
+        await self.speaker.send(
+            json.dumps({"type": "start", "sample_rate": RATE, "prompt": self.pair})
+        )
         created = json.loads(await self.speaker.recv())
         self.session_id = created["session"]["id"]
 
@@ -235,12 +292,14 @@ async def open_viewer(config: dict[str, Any], session_id: str) -> Any:
     return ws
 
 
-async def direct_sse(client: Any, url: str, events: int, stats: Stats, delay: float = 0.0) -> None:
-    """Read the upstream's SSE directly (the baseline)."""
+async def direct_sse(
+    client: Any, url: str, events: int, stats: Stats, pair: str, delay: float = 0.0
+) -> None:
+    """Read the upstream's SSE directly (the baseline), paired with session ``pair``."""
     await asyncio.sleep(delay)
     indices: list[int] = []
     files = {"file": ("a.wav", b"RIFF0000WAVE", "audio/wav")}
-    data = {"model": "gpt-4o-mini-transcribe", "stream": "true"}
+    data = {"model": "gpt-4o-mini-transcribe", "stream": "true", "prompt": pair}
     async with client.stream("POST", url, files=files, data=data) as response:
         async for line in response.aiter_lines():
             now = time.time_ns()
@@ -322,7 +381,7 @@ async def client_role(role: str) -> None:
     config = json.loads(await loop.run_in_executor(None, sys.stdin.readline))
     events, stats, failed = config["events"], Stats(), []
     sockets: list[Any] = []
-    client = None
+    clients: list[httpx.AsyncClient] = []
     if role == "viewers":
         opened = await gather_limited([open_viewer(config, sid) for sid in config["sessions"]], 50)
         failed += [repr(r) for r in opened if isinstance(r, BaseException)]
@@ -332,23 +391,27 @@ async def client_role(role: str) -> None:
         print("ready", flush=True)
         await loop.run_in_executor(None, sys.stdin.readline)
     else:
-        n = len(config["delays"])
-        limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=n + 10)
-        client = httpx.AsyncClient(timeout=300, limits=limits)
+        # One client (one connection) per reader, as each would be on its own. One shared
+        # pool would also cost far more: httpcore scans its whole pool, per idle connection,
+        # on every request and every response closed, so the baseline would time that.
+        clients = [httpx.AsyncClient(timeout=300) for _ in config["delays"]]
         url = f"{config['upstream_url']}/audio/transcriptions"
         # Open every connection now, so the timed streams do not wait for TCP handshakes.
-        await asyncio.gather(*(client.get(url) for _ in range(n)))
+        await asyncio.gather(*(c.get(url) for c in clients))
         print("ready", flush=True)
         await loop.run_in_executor(None, sys.stdin.readline)
         collecting = asyncio.gather(
-            *(direct_sse(client, url, events, stats, d) for d in config["delays"]),
+            *(
+                direct_sse(c, url, events, stats, pair, delay)
+                for c, pair, delay in zip(clients, config["pairs"], config["delays"], strict=True)
+            ),
             return_exceptions=True,
         )
     failed += [repr(r) for r in await collecting if isinstance(r, BaseException)]
     for ws in sockets:
         with contextlib.suppress(Exception):
             await ws.close()
-    if client is not None:
+    for client in clients:
         await client.aclose()
     print(json.dumps({"stats": dataclasses.asdict(stats), "failed": failed}), flush=True)
 
@@ -360,7 +423,8 @@ async def run_size(
     frames = utterance_frames()
     pid = server.process.pid
     base = rss_kib(pid)
-    sessions = [Session(server.ws_url, server.url, token) for _ in range(n)]
+    run = next(RUNS)
+    sessions = [Session(server.ws_url, server.url, token, f"pair-{run}-{i}") for i in range(n)]
     opened = await gather_limited([s.open() for s in sessions], 50)
     failed = [repr(r) for r in opened if isinstance(r, BaseException)]
     sessions = [s for s, r in zip(sessions, opened, strict=True) if r is None]
@@ -370,7 +434,8 @@ async def run_size(
         "viewers", {**common, "sessions": [s.session_id for s in sessions]}
     )
     direct = await ClientProcess.start("direct", {**common, "upstream_url": upstream_url,
-                                                  "delays": delays})  # fmt: skip
+                                                  "delays": delays,
+                                                  "pairs": [s.pair for s in sessions]})  # fmt: skip
     await asyncio.sleep(1.0)
     idle = rss_kib(pid)
     speaker = Stats()
@@ -410,13 +475,12 @@ async def run_size(
     }
 
 
-def report(
-    rows: list[dict[str, Any]], events: int, interval: float, layer: str, lockstep: bool
-) -> None:
-    starts = "all at once" if lockstep else "spread over one interval"
+def report(rows: list[dict[str, Any]], args: argparse.Namespace, layer: str) -> None:
+    starts = "all at once" if args.lockstep else "spread over one interval"
+    cpus = "server on a CPU of its own" if args.pin else "all processes share all CPUs"
     print(
-        f"\nrelay overhead ({events} deltas per stream, {interval * 1000:.0f} ms apart, "
-        f"streams started {starts}, channel layer: {layer}); ms"
+        f"\nrelay overhead ({args.events} deltas per stream, {args.interval:.0f} ms apart, "
+        f"streams started {starts}, channel layer: {layer}, {cpus}); ms"
     )
     head = (
         f"{'sessions':>8} | {'direct SSE p50/p99':>18} | {'speaker ws p50/p99':>18} | "
@@ -449,16 +513,34 @@ def report(
         "\nlatency = client receive time - upstream write time (same clock); added = websocket"
         " - direct SSE, same run.\nspeaker: the speaker's own socket; viewer: a second socket"
         " fed by the per-process fan-out (relay.py; on the speaker's process here)."
-        "\nclients: speakers, viewers and direct readers each read in a process of their own."
+        "\nclients: speakers, viewers and direct readers each read in a process of their own;"
+        " each session's stream and one direct reader's get the same deltas (pairs)."
         "\nmemory: server RSS growth / sockets"
         " (2 per session); active = peak while streaming. Samples: "
         + ", ".join(f"{r['sessions']}: {len(r['viewer'].latencies)}" for r in rows)
     )
 
 
+def pin_server(server: int, upstream: int) -> None:
+    """Give the server (every thread) the first CPU, and the rest to the other processes.
+
+    The client processes, started later by this one, inherit its CPUs.
+    """
+    cpus = sorted(os.sched_getaffinity(0))
+    for pid, allowed in (
+        (server, {cpus[0]}),
+        (upstream, set(cpus[1:])),
+        (os.getpid(), set(cpus[1:])),
+    ):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            os.sched_setaffinity(int(task.name), allowed)
+
+
 async def main_async(args: argparse.Namespace) -> None:
     from tests.serve.harness import Server, free_port, prepare, server_env
 
+    if args.pin and len(os.sched_getaffinity(0)) < 2:
+        raise SystemExit("--pin needs at least two CPUs")
     tmp = Path(tempfile.mkdtemp(prefix="ws-relay-"))
     up_port = free_port()
     upstream_url = f"http://127.0.0.1:{up_port}/v1"
@@ -482,6 +564,8 @@ async def main_async(args: argparse.Namespace) -> None:
         # No server pings: under saturation a late pong must not end a measured connection.
         server_args = ("--ws-ping-interval", "0")
         with Server(env, tmp / "server.log", kind="uvicorn", args=server_args) as server:
+            if args.pin:
+                pin_server(server.process.pid, upstream.pid)
             import httpx
 
             async with httpx.AsyncClient() as client:
@@ -499,7 +583,7 @@ async def main_async(args: argparse.Namespace) -> None:
         upstream.terminate()
         await upstream.wait()
     layer = "redis" if args.redis else "in-memory"
-    report(rows, args.events, args.interval / 1000, layer, args.lockstep)
+    report(rows, args, layer)
 
 
 def run(main: Any) -> None:
@@ -534,6 +618,10 @@ def main() -> None:
     parser.add_argument(
         "--lockstep", action="store_true",
         help="start every stream at once (worst case) instead of spread over one interval",
+    )  # fmt: skip
+    parser.add_argument(
+        "--pin", action="store_true",
+        help="give the server the first CPU to itself, the upstream and the clients the others",
     )  # fmt: skip
     parser.add_argument("--upstream", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--client", choices=("viewers", "direct"), help=argparse.SUPPRESS)
