@@ -5,6 +5,7 @@ One command::
     .venv/bin/python benchmarks/ws_relay.py                # 10, 100 and 1000 sessions
     .venv/bin/python benchmarks/ws_relay.py --sessions 100 --events 30
     .venv/bin/python benchmarks/ws_relay.py --sessions 100 --lockstep   # worst case
+    .venv/bin/python benchmarks/ws_relay.py --sessions 100 --repeat 5   # five runs, summarised
 
 What runs (all on this machine):
 
@@ -57,6 +58,7 @@ import json
 import math
 import os
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -416,6 +418,21 @@ async def client_role(role: str) -> None:
     print(json.dumps({"stats": dataclasses.asdict(stats), "failed": failed}), flush=True)
 
 
+def summary(rows: list[dict[str, Any]]) -> None:
+    """Per number of sessions: the median, lowest and highest added latency over the runs."""
+    print("\nover the runs, added ms: median (lowest - highest)")
+    for n in sorted({r["sessions"] for r in rows}):
+        runs = [r for r in rows if r["sessions"] == n]
+        cells = []
+        for kind in ("speaker", "viewer"):
+            for p in (50, 99):
+                added = sorted(r[kind].pct(p) - r["direct"].pct(p) for r in runs)
+                cells.append(
+                    f"{kind} p{p} {statistics.median(added):.2f} ({added[0]:.2f} - {added[-1]:.2f})"
+                )
+        print(f"{n:>8} sessions, {len(runs)} runs: " + "; ".join(cells))
+
+
 async def run_size(
     n: int, server: Any, upstream_url: str, token: str, args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -575,7 +592,7 @@ async def main_async(args: argparse.Namespace) -> None:
             token = response.json()["token"]
             if args.warmup:  # first use (imports, connection pools) is not what is measured
                 await run_size(args.warmup, server, upstream_url, token, args)
-            for n in args.sessions:
+            for n in [n for _ in range(args.repeat) for n in args.sessions]:
                 started = time.monotonic()
                 rows.append(await run_size(n, server, upstream_url, token, args))
                 print(f"{n} sessions done in {time.monotonic() - started:.1f} s", flush=True)
@@ -584,6 +601,8 @@ async def main_async(args: argparse.Namespace) -> None:
         await upstream.wait()
     layer = "redis" if args.redis else "in-memory"
     report(rows, args, layer)
+    if args.repeat > 1:
+        summary(rows)
 
 
 def run(main: Any) -> None:
@@ -622,6 +641,10 @@ def main() -> None:
     parser.add_argument(
         "--pin", action="store_true",
         help="give the server the first CPU to itself, the upstream and the clients the others",
+    )  # fmt: skip
+    parser.add_argument(
+        "--repeat", type=int, default=1, metavar="R",
+        help="time every size R times on the same server, and summarise the runs",
     )  # fmt: skip
     parser.add_argument("--upstream", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--client", choices=("viewers", "direct"), help=argparse.SUPPRESS)
