@@ -173,16 +173,35 @@ class Stats:
     """Latencies in ms and integrity counters of one kind of client."""
 
     latencies: list[float] = field(default_factory=list)
+    #: The upstream's write time (ns) of each latency: it identifies the event of a pair.
+    sent: list[int] = field(default_factory=list)
     lost: int = 0
     reordered: int = 0
     streams: int = 0
     errors: list[str] = field(default_factory=list)
 
     def pct(self, p: float) -> float:
-        data = sorted(self.latencies)
-        if not data:
-            return math.nan
-        return data[min(len(data) - 1, max(0, math.ceil(p / 100 * len(data)) - 1))]
+        return percentile(self.latencies, p)
+
+    def record(self, sent: int, now: int) -> None:
+        self.sent.append(sent)
+        self.latencies.append((now - sent) / 1e6)
+
+    def paired(self, baseline: Stats) -> list[float]:
+        """Per event: this client's latency minus the baseline's for the same event."""
+        direct = dict(zip(baseline.sent, baseline.latencies, strict=True))
+        return [
+            latency - direct[sent]
+            for sent, latency in zip(self.sent, self.latencies, strict=True)
+            if sent in direct
+        ]
+
+
+def percentile(values: list[float], p: float) -> float:
+    data = sorted(values)
+    if not data:
+        return math.nan
+    return data[min(len(data) - 1, max(0, math.ceil(p / 100 * len(data)) - 1))]
 
 
 def _parse_delta(delta: str) -> tuple[int, int]:
@@ -241,7 +260,7 @@ async def collect(ws: Any, events: int, stats: Stats) -> None:
         if event["type"] == "transcript.text.delta":
             index, sent = _parse_delta(event["delta"])
             indices.append(index)
-            stats.latencies.append((now - sent) / 1e6)
+            stats.record(sent, now)
         elif event["type"] == "transcript.text.done":
             break
         elif event["type"] == "error":  # the utterance failed upstream: count it lost
@@ -311,7 +330,7 @@ async def direct_sse(
             if event["type"] == "transcript.text.delta":
                 index, sent = _parse_delta(event["delta"])
                 indices.append(index)
-                stats.latencies.append((now - sent) / 1e6)
+                stats.record(sent, now)
     _check(indices, [], events, stats)
 
 
@@ -423,14 +442,20 @@ def summary(rows: list[dict[str, Any]]) -> None:
     print("\nover the runs, added ms: median (lowest - highest)")
     for n in sorted({r["sessions"] for r in rows}):
         runs = [r for r in rows if r["sessions"] == n]
-        cells = []
+        print(f"{n:>8} sessions, {len(runs)} runs:")
         for kind in ("speaker", "viewer"):
+            cells = []
             for p in (50, 99):
-                added = sorted(r[kind].pct(p) - r["direct"].pct(p) for r in runs)
-                cells.append(
-                    f"{kind} p{p} {statistics.median(added):.2f} ({added[0]:.2f} - {added[-1]:.2f})"
-                )
-        print(f"{n:>8} sessions, {len(runs)} runs: " + "; ".join(cells))
+                cells.append(spread(f"p{p}", [r[kind].pct(p) - r["direct"].pct(p) for r in runs]))
+            for p in (50, 99):
+                per_event = [percentile(r[kind].paired(r["direct"]), p) for r in runs]
+                cells.append(spread(f"per event p{p}", per_event))
+            print(f"  {kind:>7}: " + "; ".join(cells))
+
+
+def spread(label: str, values: list[float]) -> str:
+    values = sorted(values)
+    return f"{label} {statistics.median(values):.2f} ({values[0]:.2f} - {values[-1]:.2f})"
 
 
 async def run_size(
@@ -502,6 +527,7 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace, layer: str) -> 
     head = (
         f"{'sessions':>8} | {'direct SSE p50/p99':>18} | {'speaker ws p50/p99':>18} | "
         f"{'viewer ws p50/p99':>18} | {'added p50/p99 (spk)':>19} | {'added p50/p99 (view)':>20}"
+        f" | {'per event (spk)':>17} | {'per event (view)':>17}"
         f" | {'lost':>4} | {'reord':>5} | {'idle KiB/sock':>13} | {'active KiB/sock':>15}"
     )
     print(head)
@@ -519,17 +545,22 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace, layer: str) -> 
                 print(f"  {kind} errors: {sorted(set(stats.errors))} x{len(stats.errors)}")
         lost = s.lost + v.lost + d.lost
         reordered = s.reordered + v.reordered + d.reordered
+        ps, pv = s.paired(d), v.paired(d)
         print(
             f"{r['sessions']:>8} | {pair(d.pct(50), d.pct(99)):>18} | "
             f"{pair(s.pct(50), s.pct(99)):>18} | {pair(v.pct(50), v.pct(99)):>18} | "
             f"{pair(s.pct(50) - d.pct(50), s.pct(99) - d.pct(99)):>19} | "
-            f"{pair(v.pct(50) - d.pct(50), v.pct(99) - d.pct(99)):>20} | {lost:>4} | "
+            f"{pair(v.pct(50) - d.pct(50), v.pct(99) - d.pct(99)):>20} | "
+            f"{pair(percentile(ps, 50), percentile(ps, 99)):>17} | "
+            f"{pair(percentile(pv, 50), percentile(pv, 99)):>17} | {lost:>4} | "
             f"{reordered:>5} | {r['idle_kib']:>13.1f} | {r['active_kib']:>15.1f}"
         )
     print(
         "\nlatency = client receive time - upstream write time (same clock); added = websocket"
-        " - direct SSE, same run.\nspeaker: the speaker's own socket; viewer: a second socket"
-        " fed by the per-process fan-out (relay.py; on the speaker's process here)."
+        " - direct SSE, same run; per event = websocket - direct SSE latency of the same"
+        " event (its pair), p50 / p99 of those differences."
+        "\nspeaker: the speaker's own socket; viewer: a second socket fed by the per-process"
+        " fan-out (relay.py; on the speaker's process here)."
         "\nclients: speakers, viewers and direct readers each read in a process of their own;"
         " each session's stream and one direct reader's get the same deltas (pairs)."
         "\nmemory: server RSS growth / sockets"
