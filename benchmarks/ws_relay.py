@@ -19,8 +19,9 @@ What runs (all on this machine):
   sockets (each sending one utterance of PCM, in this process), N viewer sockets on the
   same sessions (fed through the per-process fan-out), and **in the same run** N clients
   reading the upstream's SSE directly (the baseline), each with a connection of its own
-  opened beforehand. The clients run on uvloop when it is installed, with the garbage
-  collector off.
+  opened beforehand. Every client times a message as its bytes arrive, in its protocol's
+  ``data_received`` (``relay_clients.py``); the clients run on uvloop when it is installed,
+  with the garbage collector off.
 
 **Pairs.** Each session's stream is paired with one direct reader's: the speaker sends a
 pair key as its ``prompt``, the direct reader sends the same key, and the upstream writes
@@ -55,19 +56,20 @@ import dataclasses
 import gc
 import itertools
 import json
-import math
 import os
 import re
 import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from relay_clients import SseClient, Stats, WsClient, multipart, percentile  # noqa: E402
 
 RATE = 16000
 #: Seconds a client waits for its whole stream before counting it as failed.
@@ -168,54 +170,6 @@ def run_upstream(port: int, events: int, interval: float) -> None:
 # --------------------------------------------------------------------------- measurement
 
 
-@dataclass
-class Stats:
-    """Latencies in ms and integrity counters of one kind of client."""
-
-    latencies: list[float] = field(default_factory=list)
-    #: The upstream's write time (ns) of each latency: it identifies the event of a pair.
-    sent: list[int] = field(default_factory=list)
-    lost: int = 0
-    reordered: int = 0
-    streams: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def pct(self, p: float) -> float:
-        return percentile(self.latencies, p)
-
-    def record(self, sent: int, now: int) -> None:
-        self.sent.append(sent)
-        self.latencies.append((now - sent) / 1e6)
-
-    def paired(self, baseline: Stats) -> list[float]:
-        """Per event: this client's latency minus the baseline's for the same event."""
-        direct = dict(zip(baseline.sent, baseline.latencies, strict=True))
-        return [
-            latency - direct[sent]
-            for sent, latency in zip(self.sent, self.latencies, strict=True)
-            if sent in direct
-        ]
-
-
-def percentile(values: list[float], p: float) -> float:
-    data = sorted(values)
-    if not data:
-        return math.nan
-    return data[min(len(data) - 1, max(0, math.ceil(p / 100 * len(data)) - 1))]
-
-
-def _parse_delta(delta: str) -> tuple[int, int]:
-    index, _, ns = delta.strip().partition(":")
-    return int(index), int(ns)
-
-
-def _check(indices: list[int], seqs: list[int], expected: int, stats: Stats) -> None:
-    stats.streams += 1
-    stats.lost += expected - len(set(indices))
-    stats.reordered += sum(1 for a, b in itertools.pairwise(indices) if b <= a)
-    stats.reordered += sum(1 for a, b in itertools.pairwise(seqs) if b <= a)
-
-
 def rss_kib(pid: int) -> int:
     """Resident memory of process ``pid`` in KiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -235,45 +189,8 @@ def utterance_frames() -> list[bytes]:
 # --------------------------------------------------------------------------- clients
 
 
-async def connect_ws(url: str, origin: str, token: str) -> Any:
-    from websockets.asyncio.client import connect
-
-    return await connect(
-        f"{url}?token={token}",
-        origin=origin,  # type: ignore[arg-type]
-        compression=None,
-        ping_interval=None,
-        max_size=None,
-        open_timeout=120,
-    )
-
-
-async def collect(ws: Any, events: int, stats: Stats) -> None:
-    """Read one stream of caption events off ``ws``, timing every delta."""
-    indices: list[int] = []
-    seqs: list[int] = []
-    # One deadline for the whole stream, not a timer per message: the client's own work
-    # would count as relay latency.
-    async with asyncio.timeout(TIMEOUT):
-        await _read_stream(ws, indices, seqs, stats)
-    _check(indices, seqs, events, stats)
-
-
-async def _read_stream(ws: Any, indices: list[int], seqs: list[int], stats: Stats) -> None:
-    while True:
-        message = await ws.recv()
-        now = time.time_ns()
-        event = json.loads(message)
-        seqs.append(event.get("seq", 0))
-        if event["type"] == "transcript.text.delta":
-            index, sent = _parse_delta(event["delta"])
-            indices.append(index)
-            stats.record(sent, now)
-        elif event["type"] == "transcript.text.done":
-            break
-        elif event["type"] == "error":  # the utterance failed upstream: count it lost
-            stats.errors.append(str(event["error"].get("code") or event["error"]["message"]))
-            break
+def ws_url(base: str, path: str, token: str) -> str:
+    return f"{base}{path}?token={token}"
 
 
 class Session:
@@ -283,62 +200,50 @@ class Session:
         self.ws_url, self.origin, self.token = ws_url, origin, token
         #: Sent as the prompt: the upstream pairs this session's stream with a direct one.
         self.pair = pair
-        self.speaker: Any = None
+        self.speaker: WsClient | None = None
         self.session_id = ""
 
     async def open(self) -> None:
-        self.speaker = await connect_ws(f"{self.ws_url}/ws/audio/captions/", self.origin,
-                                        self.token)  # fmt: skip
-        await self.speaker.send(
-            json.dumps({"type": "start", "sample_rate": RATE, "prompt": self.pair})
-        )
-        created = json.loads(await self.speaker.recv())
+        url = ws_url(self.ws_url, "/ws/audio/captions/", self.token)
+        self.speaker = speaker = await WsClient.connect(url, self.origin)
+        speaker.send_text(json.dumps({"type": "start", "sample_rate": RATE, "prompt": self.pair}))
+        created = await speaker.recv()
         self.session_id = created["session"]["id"]
 
     async def speak(self, frames: list[bytes], delay: float = 0.0) -> None:
         await asyncio.sleep(delay)
+        assert self.speaker is not None
         for frame in frames:
-            await self.speaker.send(frame)
+            self.speaker.send_bytes(frame)
 
     async def close(self) -> None:
-        await self.speaker.send(json.dumps({"type": "stop"}))
+        speaker = self.speaker
+        assert speaker is not None
+        speaker.send_text(json.dumps({"type": "stop"}))
         with contextlib.suppress(Exception):
-            while json.loads(await asyncio.wait_for(self.speaker.recv(), 300))["type"] != (
-                "session.ended"
-            ):
-                pass
-        with contextlib.suppress(Exception):
-            await self.speaker.close()
+            async with asyncio.timeout(300):
+                while (await speaker.recv())["type"] != "session.ended":
+                    pass
+        speaker.close()
 
 
-async def open_viewer(config: dict[str, Any], session_id: str) -> Any:
+async def open_viewer(config: dict[str, Any], session_id: str) -> WsClient:
     """A viewer socket on ``session_id``, past its ``session.state``."""
-    url = f"{config['ws_url']}/ws/audio/captions/{session_id}/"
-    ws = await connect_ws(url, config["origin"], config["token"])
-    while json.loads(await ws.recv())["type"] != "session.state":
+    url = ws_url(config["ws_url"], f"/ws/audio/captions/{session_id}/", config["token"])
+    ws = await WsClient.connect(url, config["origin"])
+    while (await ws.recv())["type"] != "session.state":
         pass
     return ws
 
 
 async def direct_sse(
-    client: Any, url: str, events: int, stats: Stats, pair: str, delay: float = 0.0
+    client: SseClient, path: str, events: int, stats: Stats, pair: str, delay: float = 0.0
 ) -> None:
     """Read the upstream's SSE directly (the baseline), paired with session ``pair``."""
     await asyncio.sleep(delay)
-    indices: list[int] = []
-    files = {"file": ("a.wav", b"RIFF0000WAVE", "audio/wav")}
-    data = {"model": "gpt-4o-mini-transcribe", "stream": "true", "prompt": pair}
-    async with client.stream("POST", url, files=files, data=data) as response:
-        async for line in response.aiter_lines():
-            now = time.time_ns()
-            if not line.startswith("data: "):
-                continue
-            event = json.loads(line[6:])
-            if event["type"] == "transcript.text.delta":
-                index, sent = _parse_delta(event["delta"])
-                indices.append(index)
-                stats.record(sent, now)
-    _check(indices, [], events, stats)
+    fields = {"model": "gpt-4o-mini-transcribe", "stream": "true", "prompt": pair}
+    body, content_type = multipart(fields, b"RIFF0000WAVE")
+    await asyncio.wait_for(client.time_stream(path, body, content_type, events, stats), TIMEOUT)
 
 
 async def gather_limited(coros: list[Any], limit: int) -> list[Any]:
@@ -403,44 +308,44 @@ class ClientProcess:
 
 async def client_role(role: str) -> None:
     """The body of a :class:`ClientProcess`: JSON config in, ``ready``, ``go``, JSON out."""
-    import httpx
-
     loop = asyncio.get_running_loop()
     config = json.loads(await loop.run_in_executor(None, sys.stdin.readline))
     events, stats, failed = config["events"], Stats(), []
-    sockets: list[Any] = []
-    clients: list[httpx.AsyncClient] = []
+    clients: list[WsClient | SseClient] = []
     if role == "viewers":
         opened = await gather_limited([open_viewer(config, sid) for sid in config["sessions"]], 50)
         failed += [repr(r) for r in opened if isinstance(r, BaseException)]
-        sockets = [ws for ws in opened if not isinstance(ws, BaseException)]
-        collecting = asyncio.gather(*(collect(ws, events, stats) for ws in sockets),
-                                    return_exceptions=True)  # fmt: skip
+        viewers = [ws for ws in opened if not isinstance(ws, BaseException)]
+        clients += viewers
+        collecting = asyncio.gather(
+            *(asyncio.wait_for(ws.time_stream(events, stats), TIMEOUT) for ws in viewers),
+            return_exceptions=True,
+        )
         print("ready", flush=True)
         await loop.run_in_executor(None, sys.stdin.readline)
     else:
-        # One client (one connection) per reader, as each would be on its own. One shared
-        # pool would also cost far more: httpcore scans its whole pool, per idle connection,
-        # on every request and every response closed, so the baseline would time that.
-        clients = [httpx.AsyncClient(timeout=300) for _ in config["delays"]]
-        url = f"{config['upstream_url']}/audio/transcriptions"
-        # Open every connection now, so the timed streams do not wait for TCP handshakes.
-        await asyncio.gather(*(c.get(url) for c in clients))
+        # One connection per reader, as each would be on its own, opened now (a request
+        # answered with 204) so that the timed streams do not wait for TCP handshakes.
+        upstream = urlsplit(config["upstream_url"])
+        assert upstream.hostname is not None
+        assert upstream.port is not None
+        path = f"{upstream.path}/audio/transcriptions"
+        readers = [await SseClient.connect(upstream.hostname, upstream.port)
+                   for _ in config["delays"]]  # fmt: skip
+        clients += readers
+        await asyncio.gather(*(r.request("GET", path) for r in readers))
         print("ready", flush=True)
         await loop.run_in_executor(None, sys.stdin.readline)
         collecting = asyncio.gather(
             *(
-                direct_sse(c, url, events, stats, pair, delay)
-                for c, pair, delay in zip(clients, config["pairs"], config["delays"], strict=True)
+                direct_sse(r, path, events, stats, pair, delay)
+                for r, pair, delay in zip(readers, config["pairs"], config["delays"], strict=True)
             ),
             return_exceptions=True,
         )
     failed += [repr(r) for r in await collecting if isinstance(r, BaseException)]
-    for ws in sockets:
-        with contextlib.suppress(Exception):
-            await ws.close()
     for client in clients:
-        await client.aclose()
+        client.close()
     print(json.dumps({"stats": dataclasses.asdict(stats), "failed": failed}), flush=True)
 
 
@@ -498,8 +403,14 @@ async def run_size(
             await asyncio.sleep(0.05)
 
     sampler = asyncio.create_task(sample())
-    collecting = asyncio.gather(*(collect(s.speaker, events, speaker) for s in sessions),
-                                return_exceptions=True)  # fmt: skip
+    collecting = asyncio.gather(
+        *(
+            asyncio.wait_for(s.speaker.time_stream(events, speaker), TIMEOUT)
+            for s in sessions
+            if s.speaker
+        ),
+        return_exceptions=True,
+    )
     viewers.go()
     direct.go()
     await asyncio.gather(*(s.speak(frames, d) for s, d in zip(sessions, delays, strict=True)))
