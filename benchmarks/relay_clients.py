@@ -19,7 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["SseClient", "Stats", "Stream", "WsClient", "percentile"]
+import h11
+from websockets.client import ClientProtocol
+from websockets.frames import Opcode
+from websockets.http11 import Response
+from websockets.typing import Origin
+from websockets.uri import parse_uri
+
+__all__ = ["SseClient", "Stats", "Stream", "WsClient", "multipart", "percentile"]
 
 
 @dataclass
@@ -103,15 +110,12 @@ class WsClient(asyncio.Protocol):
     """
 
     def __init__(self, url: str, origin: str) -> None:
-        from websockets.client import ClientProtocol
-        from websockets.typing import Origin
-        from websockets.uri import parse_uri
-
         self.protocol = ClientProtocol(parse_uri(url), origin=Origin(origin), max_size=None)
         self.transport: asyncio.Transport | None = None
         loop = asyncio.get_running_loop()
         self.opened: asyncio.Future[None] = loop.create_future()
-        self.inbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        #: Events no stream took, each with its arrival time (ns); ``None`` once closed.
+        self.inbox: asyncio.Queue[tuple[dict[str, Any], int] | None] = asyncio.Queue()
         self.stream: Stream | None = None
 
     @classmethod
@@ -130,9 +134,6 @@ class WsClient(asyncio.Protocol):
         self._flush()
 
     def data_received(self, data: bytes) -> None:
-        from websockets.frames import Opcode
-        from websockets.http11 import Response
-
         now = time.time_ns()
         self.protocol.receive_data(data)
         for item in self.protocol.events_received():
@@ -146,7 +147,7 @@ class WsClient(asyncio.Protocol):
                 if self.stream is not None:
                     self.stream.feed(event, now)
                 else:
-                    self.inbox.put_nowait(event)
+                    self.inbox.put_nowait((event, now))
         self._flush()  # pongs, close replies
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -172,19 +173,21 @@ class WsClient(asyncio.Protocol):
 
     async def recv(self) -> dict[str, Any]:
         """The next event not taken by a stream; ``ConnectionError`` once closed."""
-        event = await self.inbox.get()
-        if event is None:
+        item = await self.inbox.get()
+        if item is None:
             self.inbox.put_nowait(None)
             raise ConnectionError("the websocket is closed")
-        return event
+        return item[0]
 
     async def time_stream(self, events: int, stats: Stats) -> None:
         """Time every event up to the stream's final one."""
         self.stream = stream = Stream(events, stats)
-        while not self.inbox.empty():  # anything that came before
+        while not self.inbox.empty():  # anything that came before, timed on its arrival
             queued = self.inbox.get_nowait()
-            if queued is not None:
-                stream.feed(queued, time.time_ns())
+            if queued is None:
+                self.inbox.put_nowait(None)
+                break
+            stream.feed(*queued)
         try:
             await stream.done
         finally:
@@ -201,9 +204,6 @@ class SseClient(asyncio.Protocol):
     """A plain HTTP/1.1 client (h11) reading an SSE response, timing events on arrival."""
 
     def __init__(self) -> None:
-        import h11
-
-        self.h11 = h11
         self.connection = h11.Connection(h11.CLIENT)
         self.transport: asyncio.Transport | None = None
         self.stream: Stream | None = None
@@ -221,7 +221,6 @@ class SseClient(asyncio.Protocol):
 
     async def request(self, method: str, target: str, body: bytes = b"", **headers: str) -> int:
         """Send a request and wait for the whole response; returns its status."""
-        h11 = self.h11
         assert self.transport is not None
         if self.connection.our_state is h11.DONE:
             self.connection.start_next_cycle()
@@ -235,7 +234,6 @@ class SseClient(asyncio.Protocol):
         return await self.response_done
 
     def data_received(self, data: bytes) -> None:
-        h11 = self.h11
         now = time.time_ns()
         self.connection.receive_data(data)
         while True:
