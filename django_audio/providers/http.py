@@ -62,6 +62,7 @@ from ..streaming.sse import ServerSentEvent, aiter_events, is_event_stream, iter
 
 __all__ = [
     "ApiKeyAuth",
+    "CoalescedStream",
     "HttpCall",
     "HttpConfig",
     "HttpTransport",
@@ -71,6 +72,7 @@ __all__ = [
     "StreamDecoder",
     "StreamErrorEvent",
     "StreamTruncated",
+    "build_request",
     "request_id_of",
     "retry_after",
 ]
@@ -289,6 +291,63 @@ class HttpCall:
         return f"{self.method} {self.path}"
 
 
+#: Smallest write of a multipart request body (see :class:`CoalescedStream`).
+SEND_CHUNK = 64 * 1024
+
+
+class CoalescedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A request body whose small pieces are joined into writes of ``size`` bytes or more.
+
+    httpx's multipart encoder yields every boundary, part header and field value as a
+    piece of its own: about twenty for a small transcription form, each of which would
+    otherwise cost a write (and a TCP segment) of its own. File contents still stream in
+    chunks, so memory stays bounded for large uploads.
+    """
+
+    def __init__(self, stream: Any, size: int = SEND_CHUNK) -> None:
+        self.stream, self.size = stream, size
+        self._pending: list[bytes] = []
+        self._buffered = 0
+
+    def _add(self, piece: bytes) -> bytes | None:
+        """Buffer ``piece``; returns the joined buffer once it holds ``size`` bytes."""
+        self._pending.append(piece)
+        self._buffered += len(piece)
+        return self._rest() if self._buffered >= self.size else None
+
+    def _rest(self) -> bytes | None:
+        """Whatever is buffered (``None`` when nothing is), emptying the buffer."""
+        data = b"".join(self._pending) if self._pending else None
+        self._pending, self._buffered = [], 0
+        return data
+
+    def __iter__(self) -> Iterator[bytes]:
+        self._rest()  # a retry starts over
+        for piece in self.stream:
+            if (data := self._add(piece)) is not None:
+                yield data
+        if (data := self._rest()) is not None:
+            yield data
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        self._rest()
+        async for piece in self.stream:
+            if (data := self._add(piece)) is not None:
+                yield data
+        if (data := self._rest()) is not None:
+            yield data
+
+
+def build_request(
+    client: httpx.Client | httpx.AsyncClient, call: HttpCall, kwargs: dict[str, Any]
+) -> httpx.Request:
+    """The request of one attempt at ``call``; a multipart body is sent in few writes."""
+    request = client.build_request(call.method, call.path, **kwargs)
+    if call.files:
+        request.stream = CoalescedStream(request.stream)
+    return request
+
+
 def request_id_of(response: httpx.Response) -> str | None:
     """The upstream's request id (``x-request-id``; Azure also sends ``apim-request-id``)."""
     value = response.headers.get("x-request-id") or response.headers.get("apim-request-id")
@@ -472,7 +531,7 @@ class HttpTransport:
         with call.opened() as kwargs:
             attempt = 0
             while True:
-                request = client.build_request(call.method, call.path, **kwargs)
+                request = build_request(client, call, kwargs)
                 try:
                     response = client.send(request, stream=True)
                 except httpx.HTTPError as exc:
@@ -508,7 +567,7 @@ class HttpTransport:
         with call.opened() as kwargs:
             attempt = 0
             while True:
-                request = client.build_request(call.method, call.path, **kwargs)
+                request = build_request(client, call, kwargs)
                 try:
                     response = await client.send(request, stream=True)
                 except httpx.HTTPError as exc:

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from django_audio.contract import SpeechAudioDelta
+from django_audio.contract import AudioFile, SpeechAudioDelta
 from django_audio.exceptions import (
     StreamInterrupted,
     UpstreamAuthError,
@@ -30,12 +30,14 @@ from django_audio.exceptions import (
 )
 from django_audio.providers.http import (
     ApiKeyAuth,
+    CoalescedStream,
     HttpCall,
     HttpConfig,
     HttpTransport,
     Redactor,
     RetryPolicy,
     StreamDecoder,
+    build_request,
     retry_after,
 )
 from django_audio.providers.openai import _SpeechEventsDecoder
@@ -173,6 +175,82 @@ async def test_async_send_retries_then_succeeds() -> None:
     assert response.json() == {"ok": 1}
     assert len(seen) == 2
     await http.aclose()
+
+
+def form_call(size: int) -> HttpCall:
+    return HttpCall(
+        "POST",
+        "audio/transcriptions",
+        data={"model": "whisper-1", "prompt": "hello", "stream": "true", "language": None},
+        files={"file": AudioFile(bytes(range(256)) * (size // 256), filename="a.wav")},
+    )
+
+
+def unbounded(body: bytes) -> bytes:
+    """``body`` with its random multipart boundary replaced by a fixed one."""
+    return body.replace(body[2 : body.index(b"\r\n")], b"BOUNDARY")
+
+
+def plain_body(call: HttpCall) -> tuple[bytes, int]:
+    """The multipart body as httpx encodes it, and the number of pieces it comes in."""
+    with httpx.Client(base_url="https://upstream.test/v1") as client, call.opened() as kwargs:
+        request = client.build_request(call.method, call.path, **kwargs)
+        pieces = list(request.stream)
+    return unbounded(b"".join(pieces)), len(pieces)
+
+
+def test_a_small_multipart_body_is_sent_in_one_write() -> None:
+    call = form_call(50_000)
+    body, pieces = plain_body(call)
+    assert pieces > 10  # what httpx alone would write
+    with httpx.Client(base_url="https://upstream.test/v1") as client, call.opened() as kwargs:
+        request = build_request(client, call, kwargs)
+        assert isinstance(request.stream, CoalescedStream)
+        for _attempt in range(2):  # a retry sends it again, whole
+            sent = list(request.stream)
+            assert len(sent) == 1
+            assert unbounded(sent[0]) == body
+        assert int(request.headers["content-length"]) == len(sent[0])
+
+
+async def test_a_large_multipart_body_still_streams_in_bounded_chunks() -> None:
+    call = form_call(300_000)
+    body, _ = plain_body(call)
+    async with httpx.AsyncClient(base_url="https://upstream.test/v1") as client:
+        with call.opened() as kwargs:
+            request = build_request(client, call, kwargs)
+            chunks = [chunk async for chunk in request.stream]  # type: ignore[union-attr]
+    assert unbounded(b"".join(chunks)) == body
+    assert len(chunks) > 1
+    assert all(65536 <= len(c) < 2 * 65536 for c in chunks[:-1])
+
+
+def test_coalescing_joins_pieces_up_to_the_size() -> None:
+    stream = CoalescedStream([b"ab", b"c", b"defg", b"h"], size=3)
+    assert list(stream) == [b"abc", b"defg", b"h"]
+    assert list(CoalescedStream([], size=3)) == []
+
+
+def test_a_json_call_is_left_as_httpx_builds_it() -> None:
+    with httpx.Client(base_url="https://upstream.test/v1") as client, CALL.opened() as kwargs:
+        request = build_request(client, CALL, kwargs)
+    assert not isinstance(request.stream, CoalescedStream)
+
+
+async def test_the_upstream_receives_the_coalesced_form_intact() -> None:
+    seen: list[bytes] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.read())
+        return httpx.Response(200, json={"text": "ok"})
+
+    call = form_call(50_000)
+    http = transport(handler)
+    assert (await http.asend(call)).json() == {"text": "ok"}
+    assert http.send(call).json() == {"text": "ok"}
+    await http.aclose()
+    body, _ = plain_body(call)
+    assert [unbounded(b) for b in seen] == [body, body]
 
 
 @pytest.mark.parametrize(
