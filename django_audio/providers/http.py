@@ -100,7 +100,10 @@ class HttpConfig:
     #: Seconds to wait for a TCP/TLS connection (and for a free pooled connection).
     connect_timeout: float = 5.0
     max_connections: int = 100
-    max_keepalive_connections: int = 20
+    #: Idle connections kept for reuse; ``None``: as many as ``max_connections``. Fewer than
+    #: the requests in flight means a new connection (and TLS handshake) for most requests
+    #: under steady load: httpcore closes a freed connection while the pool holds more.
+    max_keepalive_connections: int | None = None
     max_retries: int = 2
     max_retry_wait: float = 8.0
     #: First backoff step in seconds; doubles on every attempt (before jitter and the cap).
@@ -121,7 +124,9 @@ class HttpConfig:
         """Connection pool limits."""
         return httpx.Limits(
             max_connections=self.max_connections,
-            max_keepalive_connections=min(self.max_keepalive_connections, self.max_connections),
+            max_keepalive_connections=self.max_connections
+            if self.max_keepalive_connections is None
+            else min(self.max_keepalive_connections, self.max_connections),
         )
 
 

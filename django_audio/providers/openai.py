@@ -315,6 +315,7 @@ class OpenAIProvider(BaseProvider):
         max_retry_wait: float = 8.0,
         default_headers: Mapping[str, str] | None = None,
         max_connections: int = 100,
+        max_keepalive_connections: int | None = None,
         api_version: str | None = None,
         azure_deployment: str | None = None,
     ) -> None:
@@ -338,6 +339,7 @@ class OpenAIProvider(BaseProvider):
             max_retries=max_retries,
             max_retry_wait=max_retry_wait,
             max_connections=max_connections,
+            max_keepalive_connections=max_keepalive_connections,
             headers=headers,
             params={"api-version": api_version} if api_version else {},
         )
@@ -372,8 +374,8 @@ class OpenAIProvider(BaseProvider):
         where = f"DJANGO_AUDIO['PROVIDERS'][{alias!r}]['OPTIONS']"
         errors: list[checks.CheckMessage] = []
 
-        def number(key: str, *, integer: bool, allow_zero: bool) -> None:
-            if key not in options:
+        def number(key: str, *, integer: bool, allow_zero: bool, nullable: bool = False) -> None:
+            if key not in options or (nullable and options[key] is None):
                 return
             value = options[key]
             kinds: tuple[type, ...] = (int,) if integer else (int, float)
@@ -396,6 +398,7 @@ class OpenAIProvider(BaseProvider):
         number("max_retries", integer=True, allow_zero=True)
         number("max_retry_wait", integer=False, allow_zero=True)
         number("max_connections", integer=True, allow_zero=False)
+        number("max_keepalive_connections", integer=True, allow_zero=True, nullable=True)
 
         base_url = options.get("base_url", DEFAULT_BASE_URL)
         parts = urlsplit(base_url) if isinstance(base_url, str) else None

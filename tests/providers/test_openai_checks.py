@@ -63,6 +63,8 @@ def test_plain_http_without_a_key_is_fine() -> None:
         ("max_retries", True),
         ("max_retry_wait", -0.1),
         ("max_connections", 0),
+        ("max_keepalive_connections", -1),
+        ("max_keepalive_connections", "all"),
     ],
 )
 def test_bad_numbers_are_e008(key: str, value: object) -> None:
@@ -74,6 +76,11 @@ def test_bad_numbers_are_e008(key: str, value: object) -> None:
 
 def test_zero_retries_and_zero_wait_are_allowed() -> None:
     assert ids({"max_retries": 0, "max_retry_wait": 0, "timeout": 0.5}) == []
+
+
+@pytest.mark.parametrize("keepalive", [None, 0, 10])
+def test_keepalive_may_be_none_or_any_count(keepalive: int | None) -> None:
+    assert ids({"max_keepalive_connections": keepalive}) == []
 
 
 @pytest.mark.parametrize("base_url", ["api.openai.com/v1", "ftp://x/v1", 42])
@@ -108,6 +115,7 @@ def test_every_documented_option_is_accepted() -> None:
         "max_retry_wait",
         "default_headers",
         "max_connections",
+        "max_keepalive_connections",
         "api_version",
         "azure_deployment",
     }
