@@ -21,3 +21,8 @@ application = ProtocolTypeRouter(
         "websocket": websocket_application(),
     }
 )
+
+# Fewer, cheaper garbage collector pauses while captions stream (docs/websockets.md).
+from django_audio.streaming.tuning import tune_gc  # noqa: E402
+
+tune_gc()

@@ -17,6 +17,11 @@ application = ProtocolTypeRouter(
     {"http": ASGIStaticFilesHandler(django_asgi_app), "websocket": websocket_application()}
 )
 
+if os.environ.get("DJANGO_AUDIO_SERVE_GC") != "default":  # as the example project does
+    from django_audio.streaming.tuning import tune_gc
+
+    tune_gc()
+
 if os.environ.get("DJANGO_AUDIO_SERVE_DEBUG"):  # kill -USR1 <pid>: every task's stack to the log
     import asyncio
     import signal
