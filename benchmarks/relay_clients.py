@@ -68,8 +68,10 @@ def percentile(values: list[float], p: float) -> float:
 class Stream:
     """One stream of caption (or SSE) events being timed: feed it events as they arrive."""
 
-    def __init__(self, events: int, stats: Stats) -> None:
+    def __init__(self, events: int, stats: Stats, timed: bool = True) -> None:
         self.events, self.stats = events, stats
+        #: An untimed stream is still checked for loss and order, but adds no latencies.
+        self.timed = timed
         self.indices: list[int] = []
         self.seqs: list[int] = []
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -84,7 +86,8 @@ class Stream:
         if kind == "transcript.text.delta":
             index, _, sent = event["delta"].strip().partition(":")
             self.indices.append(int(index))
-            self.stats.record(int(sent), now)
+            if self.timed:
+                self.stats.record(int(sent), now)
         elif kind == "error":  # the utterance failed upstream: what is missing counts lost
             self.stats.errors.append(str(event["error"].get("code") or event["error"]["message"]))
             self.finish()
@@ -144,7 +147,7 @@ class WsClient(asyncio.Protocol):
                     self.opened.set_result(None)
             elif item.opcode is Opcode.TEXT:
                 event = json.loads(item.data)
-                if self.stream is not None:
+                if self.stream is not None and not self.stream.done.done():
                     self.stream.feed(event, now)
                 else:
                     self.inbox.put_nowait((event, now))
@@ -179,9 +182,9 @@ class WsClient(asyncio.Protocol):
             raise ConnectionError("the websocket is closed")
         return item[0]
 
-    async def time_stream(self, events: int, stats: Stats) -> None:
-        """Time every event up to the stream's final one."""
-        self.stream = stream = Stream(events, stats)
+    async def time_stream(self, events: int, stats: Stats, timed: bool = True) -> None:
+        """Time every event up to the stream's final one (later ones wait in the inbox)."""
+        self.stream = stream = Stream(events, stats, timed)
         while not self.inbox.empty():  # anything that came before, timed on its arrival
             queued = self.inbox.get_nowait()
             if queued is None:
@@ -263,10 +266,16 @@ class SseClient(asyncio.Protocol):
             self.response_done.set_exception(exc or ConnectionError("the upstream closed"))
 
     async def time_stream(
-        self, target: str, body: bytes, content_type: str, events: int, stats: Stats
+        self,
+        target: str,
+        body: bytes,
+        content_type: str,
+        events: int,
+        stats: Stats,
+        timed: bool = True,
     ) -> None:
         """POST ``body``, then time every event of the SSE response."""
-        self.stream = stream = Stream(events, stats)
+        self.stream = stream = Stream(events, stats, timed)
         self.buffer = b""
         await self.request("POST", target, body, content_type=content_type)
         stream.finish()  # no-op if complete; else what is missing counts lost

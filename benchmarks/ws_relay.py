@@ -163,8 +163,10 @@ def upstream_app(events: int, interval: float) -> Any:
 def run_upstream(port: int, events: int, interval: float) -> None:
     import uvicorn
 
+    # Idle connections are kept a minute (uvicorn's 5 s is httpx's keep-alive expiry too:
+    # the two would race, and a request sent on a connection being closed fails).
     uvicorn.run(upstream_app(events, interval), host="127.0.0.1", port=port,
-                log_level="warning", backlog=4096)  # fmt: skip
+                log_level="warning", backlog=4096, timeout_keep_alive=60)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- measurement
@@ -178,12 +180,54 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def utterance_frames() -> list[bytes]:
-    """One utterance: 0.2 s silence, 0.6 s tone, 0.8 s silence, in 100 ms frames."""
+#: Seconds of audio per frame, as the JS client's microphone capture sends them.
+FRAME_SECONDS = 0.1
+
+
+def utterance_frames(tone: float) -> list[bytes]:
+    """One utterance: 0.2 s silence, ``tone`` s of tone, 0.8 s silence, in 100 ms frames."""
     from django_audio.testing.audio import tone_pcm
 
-    pcm = tone_pcm(0.2, RATE, amplitude=0) + tone_pcm(0.6, RATE) + tone_pcm(0.8, RATE, amplitude=0)
-    return [pcm[i : i + 3200] for i in range(0, len(pcm), 3200)]
+    pcm = tone_pcm(0.2, RATE, amplitude=0) + tone_pcm(tone, RATE) + tone_pcm(0.8, RATE, amplitude=0)
+    step = int(RATE * FRAME_SECONDS) * 2
+    return [pcm[i : i + step] for i in range(0, len(pcm), step)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Speech:
+    """How every speaker talks: ``utterances`` of ``frames``, live or all at once."""
+
+    frames: list[bytes]
+    utterances: int
+    #: Frames sent as a microphone produces them (one every 100 ms), or each utterance at once.
+    realtime: bool
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Speech:
+        if args.burst:  # the shape of earlier runs: short utterances, each sent at once
+            return cls(utterance_frames(0.6), args.utterances, realtime=False)
+        # Audio as long as its transcript's stream, so each session streams all along.
+        tone = max(0.3, args.events * args.interval / 1000 - 1.0)
+        return cls(utterance_frames(tone), args.utterances, realtime=True)
+
+    @classmethod
+    def burst(cls) -> Speech:
+        """One short utterance per session, sent at once: the overload check's shape."""
+        return cls(utterance_frames(0.6), 1, realtime=False)
+
+    @property
+    def period(self) -> float:
+        """Seconds of audio in one utterance."""
+        return len(self.frames) * FRAME_SECONDS
+
+
+def timed(utterance: int, utterances: int) -> bool:
+    """Whether utterance ``utterance`` (from 0) of each session is timed.
+
+    Of three or more, each session's first and last are not: while they stream, the other
+    sessions are still starting or already finishing, so fewer than N are live.
+    """
+    return utterances < 3 or 0 < utterance < utterances - 1
 
 
 # --------------------------------------------------------------------------- clients
@@ -210,11 +254,22 @@ class Session:
         created = await speaker.recv()
         self.session_id = created["session"]["id"]
 
-    async def speak(self, frames: list[bytes], delay: float = 0.0) -> None:
-        await asyncio.sleep(delay)
+    async def speak(self, speech: Speech, delay: float = 0.0) -> None:
+        """Send every utterance; live, each frame when its 100 ms of audio are over."""
         assert self.speaker is not None
-        for frame in frames:
-            self.speaker.send_bytes(frame)
+        loop = asyncio.get_running_loop()
+        start = loop.time() + delay
+        for k in range(speech.utterances):
+            for j, frame in enumerate(speech.frames):
+                offset = k * speech.period + ((j + 1) * FRAME_SECONDS if speech.realtime else 0)
+                if (wait := start + offset - loop.time()) > 0:
+                    await asyncio.sleep(wait)
+                self.speaker.send_bytes(frame)
+
+    async def time_streams(self, events: int, stats: Stats, utterances: int) -> None:
+        """Time the transcript of every utterance on the speaker's socket."""
+        assert self.speaker is not None
+        await time_ws(self.speaker, events, stats, utterances)
 
     async def close(self) -> None:
         speaker = self.speaker
@@ -237,13 +292,23 @@ async def open_viewer(config: dict[str, Any], session_id: str) -> WsClient:
 
 
 async def direct_sse(
-    client: SseClient, path: str, events: int, stats: Stats, pair: str, delay: float = 0.0
+    client: SseClient, path: str, events: int, stats: Stats, pair: str, utterances: int
 ) -> None:
-    """Read the upstream's SSE directly (the baseline), paired with session ``pair``."""
-    await asyncio.sleep(delay)
+    """Read the upstream's SSE directly (the baseline), paired with session ``pair``.
+
+    One request per utterance, each sent as soon as the last ends: the upstream holds it
+    until the session's request for the same utterance arrives, then streams both.
+    """
     fields = {"model": "gpt-4o-mini-transcribe", "stream": "true", "prompt": pair}
     body, content_type = multipart(fields, b"RIFF0000WAVE")
-    await asyncio.wait_for(client.time_stream(path, body, content_type, events, stats), TIMEOUT)
+    for k in range(utterances):
+        await client.time_stream(path, body, content_type, events, stats, timed(k, utterances))
+
+
+async def time_ws(ws: WsClient, events: int, stats: Stats, utterances: int) -> None:
+    """Time the transcript of every utterance on a caption socket."""
+    for k in range(utterances):
+        await ws.time_stream(events, stats, timed(k, utterances))
 
 
 async def gather_limited(coros: list[Any], limit: int) -> list[Any]:
@@ -256,14 +321,14 @@ async def gather_limited(coros: list[Any], limit: int) -> list[Any]:
     return await asyncio.gather(*(one(c) for c in coros), return_exceptions=True)
 
 
-def start_delays(n: int, interval: float, lockstep: bool) -> list[float]:
-    """When each of ``n`` streams starts: spread evenly over one delta interval.
+def start_delays(n: int, spread: float, lockstep: bool) -> list[float]:
+    """When each of ``n`` sessions starts speaking: spread evenly over ``spread`` seconds.
 
-    Independent speakers do not pause in step, so their upstream events arrive spread out;
-    ``lockstep`` starts every stream at once instead (the worst case: every delta of every
-    session arrives in the same burst).
+    Independent speakers do not talk in step, so their utterances end (and their upstream
+    streams start) spread out; ``lockstep`` starts every session at once instead (the worst
+    case: every session's utterance, stream and deltas arrive in the same bursts).
     """
-    return [0.0 if lockstep else i * interval / n for i in range(n)]
+    return [0.0 if lockstep else i * spread / n for i in range(n)]
 
 
 class ClientProcess:
@@ -310,7 +375,7 @@ async def client_role(role: str) -> None:
     """The body of a :class:`ClientProcess`: JSON config in, ``ready``, ``go``, JSON out."""
     loop = asyncio.get_running_loop()
     config = json.loads(await loop.run_in_executor(None, sys.stdin.readline))
-    events, stats, failed = config["events"], Stats(), []
+    events, utterances, stats, failed = config["events"], config["utterances"], Stats(), []
     clients: list[WsClient | SseClient] = []
     if role == "viewers":
         opened = await gather_limited([open_viewer(config, sid) for sid in config["sessions"]], 50)
@@ -318,9 +383,10 @@ async def client_role(role: str) -> None:
         viewers = [ws for ws in opened if not isinstance(ws, BaseException)]
         clients += viewers
         collecting = asyncio.gather(
-            *(asyncio.wait_for(ws.time_stream(events, stats), TIMEOUT) for ws in viewers),
+            *(asyncio.wait_for(time_ws(ws, events, stats, utterances), TIMEOUT)
+              for ws in viewers),
             return_exceptions=True,
-        )
+        )  # fmt: skip
         print("ready", flush=True)
         await loop.run_in_executor(None, sys.stdin.readline)
     else:
@@ -331,15 +397,15 @@ async def client_role(role: str) -> None:
         assert upstream.port is not None
         path = f"{upstream.path}/audio/transcriptions"
         readers = [await SseClient.connect(upstream.hostname, upstream.port)
-                   for _ in config["delays"]]  # fmt: skip
+                   for _ in config["pairs"]]  # fmt: skip
         clients += readers
         await asyncio.gather(*(r.request("GET", path) for r in readers))
         print("ready", flush=True)
         await loop.run_in_executor(None, sys.stdin.readline)
         collecting = asyncio.gather(
             *(
-                direct_sse(r, path, events, stats, pair, delay)
-                for r, pair, delay in zip(readers, config["pairs"], config["delays"], strict=True)
+                asyncio.wait_for(direct_sse(r, path, events, stats, pair, utterances), TIMEOUT)
+                for r, pair in zip(readers, config["pairs"], strict=True)
             ),
             return_exceptions=True,
         )
@@ -352,8 +418,10 @@ async def client_role(role: str) -> None:
 def summary(rows: list[dict[str, Any]]) -> None:
     """Per number of sessions: the median, lowest and highest added latency over the runs."""
     print("\nover the runs, added ms: median (lowest - highest)")
-    for n in sorted({r["sessions"] for r in rows}):
-        runs = [r for r in rows if r["sessions"] == n]
+    for n, shape in sorted({(r["sessions"], r["shape"]) for r in rows}):
+        runs = [r for r in rows if r["sessions"] == n and r["shape"] == shape]
+        if len(runs) < 2:
+            continue
         print(f"{n:>8} sessions, {len(runs)} runs:")
         for kind in ("speaker", "viewer"):
             cells = []
@@ -370,11 +438,21 @@ def spread(label: str, values: list[float]) -> str:
     return f"{label} {statistics.median(values):.2f} ({values[0]:.2f} - {values[-1]:.2f})"
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time process ``pid`` has used, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def run_size(
-    n: int, server: Any, upstream_url: str, token: str, args: argparse.Namespace
+    n: int,
+    server: Any,
+    upstream_url: str,
+    token: str,
+    args: argparse.Namespace,
+    speech: Speech,
 ) -> dict[str, Any]:
     events = args.events
-    frames = utterance_frames()
     pid = server.process.pid
     base = rss_kib(pid)
     run = next(RUNS)
@@ -382,13 +460,14 @@ async def run_size(
     opened = await gather_limited([s.open() for s in sessions], 50)
     failed = [repr(r) for r in opened if isinstance(r, BaseException)]
     sessions = [s for s, r in zip(sessions, opened, strict=True) if r is None]
-    delays = start_delays(len(sessions), args.interval / 1000, args.lockstep)
-    common = {"ws_url": server.ws_url, "origin": server.url, "token": token, "events": events}
+    spread = speech.period if speech.realtime else args.interval / 1000
+    delays = start_delays(len(sessions), spread, args.lockstep)
+    common = {"ws_url": server.ws_url, "origin": server.url, "token": token, "events": events,
+              "utterances": speech.utterances}  # fmt: skip
     viewers = await ClientProcess.start(
         "viewers", {**common, "sessions": [s.session_id for s in sessions]}
     )
     direct = await ClientProcess.start("direct", {**common, "upstream_url": upstream_url,
-                                                  "delays": delays,
                                                   "pairs": [s.pair for s in sessions]})  # fmt: skip
     await asyncio.sleep(1.0)
     idle = rss_kib(pid)
@@ -403,9 +482,10 @@ async def run_size(
             await asyncio.sleep(0.05)
 
     sampler = asyncio.create_task(sample())
+    cpu, started = cpu_seconds(pid), time.monotonic()
     collecting = asyncio.gather(
         *(
-            asyncio.wait_for(s.speaker.time_stream(events, speaker), TIMEOUT)
+            asyncio.wait_for(s.time_streams(events, speaker, speech.utterances), TIMEOUT)
             for s in sessions
             if s.speaker
         ),
@@ -413,19 +493,22 @@ async def run_size(
     )
     viewers.go()
     direct.go()
-    await asyncio.gather(*(s.speak(frames, d) for s, d in zip(sessions, delays, strict=True)))
+    await asyncio.gather(*(s.speak(speech, d) for s, d in zip(sessions, delays, strict=True)))
     failed += [repr(r) for r in await collecting if isinstance(r, BaseException)]
     (viewer, viewer_failed), (direct_stats, direct_failed) = (
         await viewers.result(),
         await direct.result(),
     )
     failed += viewer_failed + direct_failed
+    cpu = (cpu_seconds(pid) - cpu) / (time.monotonic() - started)
     stop.set()
     await sampler
     await gather_limited([s.close() for s in sessions], 100)
     sockets = 2 * n
     return {
         "sessions": n,
+        "shape": "live" if speech.realtime else "burst",
+        "cpu": cpu,
         "speaker": speaker,
         "viewer": viewer,
         "direct": direct_stats,
@@ -436,17 +519,24 @@ async def run_size(
 
 
 def report(rows: list[dict[str, Any]], args: argparse.Namespace, layer: str) -> None:
-    starts = "all at once" if args.lockstep else "spread over one interval"
+    speech = Speech.from_args(args)
+    spread = "one interval" if args.burst else f"one utterance ({speech.period:.1f} s)"
+    starts = "all at once" if args.lockstep else f"spread over {spread}"
+    talk = "sent at once" if args.burst else "sent live, 100 ms frames"
     cpus = "server on a CPU of its own" if args.pin else "all processes share all CPUs"
+    cpus += "; server GC: CPython's defaults" if args.default_gc else "; server GC: tune_gc()"
+    untimed = "" if timed(0, speech.utterances) else ", each session's first and last untimed"
     print(
-        f"\nrelay overhead ({args.events} deltas per stream, {args.interval:.0f} ms apart, "
-        f"streams started {starts}, channel layer: {layer}, {cpus}); ms"
+        f"\nrelay overhead ({speech.utterances} utterance(s) per session, {talk}{untimed}; "
+        f"{args.events} deltas per stream, {args.interval:.0f} ms apart; sessions started "
+        f"{starts}; channel layer: {layer}; {cpus}); ms"
     )
     head = (
         f"{'sessions':>8} | {'direct SSE p50/p99':>18} | {'speaker ws p50/p99':>18} | "
         f"{'viewer ws p50/p99':>18} | {'added p50/p99 (spk)':>19} | {'added p50/p99 (view)':>20}"
         f" | {'per event (spk)':>17} | {'per event (view)':>17}"
         f" | {'lost':>4} | {'reord':>5} | {'idle KiB/sock':>13} | {'active KiB/sock':>15}"
+        f" | {'server CPU':>10}"
     )
     print(head)
     print("-" * len(head))
@@ -464,19 +554,25 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace, layer: str) -> 
         lost = s.lost + v.lost + d.lost
         reordered = s.reordered + v.reordered + d.reordered
         ps, pv = s.paired(d), v.paired(d)
+        flood = r["shape"] == "burst" and not args.burst
+        label = f"{r['sessions']} burst" if flood else str(r["sessions"])
         print(
-            f"{r['sessions']:>8} | {pair(d.pct(50), d.pct(99)):>18} | "
+            f"{label:>8} | {pair(d.pct(50), d.pct(99)):>18} | "
             f"{pair(s.pct(50), s.pct(99)):>18} | {pair(v.pct(50), v.pct(99)):>18} | "
             f"{pair(s.pct(50) - d.pct(50), s.pct(99) - d.pct(99)):>19} | "
             f"{pair(v.pct(50) - d.pct(50), v.pct(99) - d.pct(99)):>20} | "
             f"{pair(percentile(ps, 50), percentile(ps, 99)):>17} | "
             f"{pair(percentile(pv, 50), percentile(pv, 99)):>17} | {lost:>4} | "
             f"{reordered:>5} | {r['idle_kib']:>13.1f} | {r['active_kib']:>15.1f}"
+            f" | {r['cpu']:>9.0%}"
         )
     print(
         "\nlatency = client receive time - upstream write time (same clock); added = websocket"
         " - direct SSE, same run; per event = websocket - direct SSE latency of the same"
         " event (its pair), p50 / p99 of those differences."
+        "\nN burst: the overload check (--flood): one 1.6 s utterance per session, sent at"
+        " once, the sessions started within one delta interval; every event must arrive, in"
+        " order. server CPU: of one core, while streaming."
         "\nspeaker: the speaker's own socket; viewer: a second socket fed by the per-process"
         " fan-out (relay.py; on the speaker's process here)."
         "\nclients: speakers, viewers and direct readers each read in a process of their own;"
@@ -522,6 +618,8 @@ async def main_async(args: argparse.Namespace) -> None:
         DJANGO_AUDIO_SERVE_TOKEN_MAX_AGE="86400",  # one token for every connection of the run
     )
     env.pop("DJANGO_AUDIO_TEST_REDIS", None)
+    if args.default_gc:  # else the server tunes its collector, as the example project does
+        env["DJANGO_AUDIO_SERVE_GC"] = "default"
     if args.redis:  # channels_redis, as in production; else the in-memory layer
         env["DJANGO_AUDIO_TEST_REDIS"] = args.redis
     rows = []
@@ -539,11 +637,14 @@ async def main_async(args: argparse.Namespace) -> None:
                     f"{server.url}/audio/ws-token/", headers={"Authorization": f"Bearer {key}"}
                 )
             token = response.json()["token"]
+            speech = Speech.from_args(args)
             if args.warmup:  # first use (imports, connection pools) is not what is measured
-                await run_size(args.warmup, server, upstream_url, token, args)
-            for n in [n for _ in range(args.repeat) for n in args.sessions]:
+                await run_size(args.warmup, server, upstream_url, token, args, speech)
+            rounds = [(n, speech) for _ in range(args.repeat) for n in args.sessions]
+            rounds += [(args.flood, Speech.burst())] if args.flood else []
+            for n, shape in rounds:
                 started = time.monotonic()
-                rows.append(await run_size(n, server, upstream_url, token, args))
+                rows.append(await run_size(n, server, upstream_url, token, args, shape))
                 print(f"{n} sessions done in {time.monotonic() - started:.1f} s", flush=True)
     finally:
         upstream.terminate()
@@ -572,7 +673,7 @@ def run(main: Any) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", default="10,100,1000",
+    parser.add_argument("--sessions", default="10,100",
                         type=lambda s: [int(x) for x in s.split(",")])  # fmt: skip
     parser.add_argument("--events", type=int, default=20, help="deltas per upstream stream")
     parser.add_argument("--interval", type=float, default=100.0, help="ms between deltas")
@@ -584,8 +685,27 @@ def main() -> None:
         help="sessions of an untimed first round (0: none)",
     )  # fmt: skip
     parser.add_argument(
+        "--flood", type=int, default=1000, metavar="N",
+        help="then N sessions in the burst shape, checked for lost and reordered events "
+             "(0: skip)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--utterances", type=int, default=12, metavar="U",
+        help="utterances per session, back to back (of three or more, the first and last "
+             "are untimed)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--burst", action="store_true",
+        help="send each utterance's audio at once, not live, and start the sessions within "
+             "one delta interval (the shape of earlier runs; use with --utterances 1)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--default-gc", action="store_true",
+        help="leave the server's garbage collector as CPython sets it (no tune_gc())",
+    )  # fmt: skip
+    parser.add_argument(
         "--lockstep", action="store_true",
-        help="start every stream at once (worst case) instead of spread over one interval",
+        help="start every session at once (worst case) instead of spread out",
     )  # fmt: skip
     parser.add_argument(
         "--pin", action="store_true",
