@@ -315,7 +315,7 @@ class OpenAIProvider(BaseProvider):
         max_retry_wait: float = 8.0,
         default_headers: Mapping[str, str] | None = None,
         max_connections: int = 100,
-        max_keepalive_connections: int | None = None,
+        max_keepalive_connections: int | None = 20,
         api_version: str | None = None,
         azure_deployment: str | None = None,
     ) -> None:

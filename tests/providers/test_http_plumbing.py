@@ -179,12 +179,12 @@ async def test_async_send_retries_then_succeeds() -> None:
 
 @pytest.mark.parametrize(
     ("config", "kept"),
-    [({}, 100), ({"max_connections": 7}, 7), ({"max_keepalive_connections": 0}, 0),
-     ({"max_keepalive_connections": 500}, 100)],
+    [({}, 20), ({"max_connections": 7}, 7), ({"max_keepalive_connections": 0}, 0),
+     ({"max_keepalive_connections": None}, 100), ({"max_keepalive_connections": 500}, 100)],
 )  # fmt: skip
-def test_the_pool_keeps_its_connections_alive_by_default(config: dict[str, int], kept: int) -> None:
-    # httpcore closes a freed connection while the pool holds more than it may keep: with
-    # the old 20, nearly every request of a busy relay opened a new connection.
+def test_keepalive_limit_defaults_to_httpx_and_never_exceeds_the_pool(
+    config: dict[str, Any], kept: int
+) -> None:
     limits = HttpConfig("https://upstream.test/v1", **config).limits()
     assert limits.max_keepalive_connections == kept
     assert limits.max_connections == config.get("max_connections", 100)
