@@ -22,7 +22,7 @@ application = ProtocolTypeRouter(
     }
 )
 
-# Fewer, cheaper garbage collector pauses while captions stream (docs/websockets.md).
+# Fewer garbage collector pauses while captions stream (docs/websockets.md).
 from django_audio.streaming.tuning import tune_gc  # noqa: E402
 
 tune_gc()
