@@ -2,10 +2,10 @@
 
 One command::
 
-    .venv/bin/python benchmarks/ws_relay.py                # 10, 100 and 1000 sessions
-    .venv/bin/python benchmarks/ws_relay.py --sessions 100 --events 30
+    .venv/bin/python benchmarks/ws_relay.py     # 10 and 100 live sessions, 1000 flooded
+    .venv/bin/python benchmarks/ws_relay.py --sessions 100 --repeat 3 --flood 0
     .venv/bin/python benchmarks/ws_relay.py --sessions 100 --lockstep   # worst case
-    .venv/bin/python benchmarks/ws_relay.py --sessions 100 --repeat 5   # five runs, summarised
+    .venv/bin/python benchmarks/ws_relay.py --sessions 100 --burst --utterances 1  # old shape
 
 What runs (all on this machine):
 
@@ -16,7 +16,7 @@ What runs (all on this machine):
   provider pointed at that upstream;
 - the clients, in three processes of their own (as real viewers sit in their own browsers,
   and so that one kind of client never waits while another is being handled): N speaker
-  sockets (each sending one utterance of PCM, in this process), N viewer sockets on the
+  sockets (each talking live, in this process), N viewer sockets on the
   same sessions (fed through the per-process fan-out), and **in the same run** N clients
   reading the upstream's SSE directly (the baseline), each with a connection of its own
   opened beforehand. Every client times a message as its bytes arrive, in its protocol's
@@ -28,11 +28,19 @@ pair key as its ``prompt``, the direct reader sends the same key, and the upstre
 every delta to both streams back to back with one timestamp. The websocket clients and the
 baseline thus time the very same events, under the very same load.
 
-An untimed round of ``--warmup`` sessions runs first, so that the server's first use
-(imports, connection pools) is not timed. The sessions then start speaking spread evenly
-over one delta interval, as independent speakers would, so their upstream streams are out
-of phase; ``--lockstep`` starts them all at once (every session's deltas then arrive in one
-burst: the worst case).
+**Live speech.** Every speaker sends its microphone's 100 ms PCM frames in real time,
+``--utterances`` utterances back to back, each as long as its transcript's stream, so every
+session streams all along; each session's first and last utterance are untimed (the other
+sessions are still starting, or already done). An untimed round of ``--warmup`` sessions
+runs first, so that the server's first use (imports, connection pools) is not timed. The
+sessions start spread evenly over one utterance, as independent speakers would, so their
+upstream streams are out of phase; ``--lockstep`` starts them all at once (the worst case).
+``--burst`` sends each utterance at once and starts the sessions within one delta interval
+(the shape of earlier versions). Last, ``--flood`` sessions (1,000) run in that burst shape,
+one utterance each: more than one process keeps up with, checked for loss and order.
+
+The server tunes its garbage collector with ``tune_gc()``, as the example project does;
+``--default-gc`` leaves CPython's thresholds.
 
 ``--pin`` gives the server process a CPU of its own (the first) and runs the upstream and
 the clients on the others, as in production, where the clients are other machines; without
@@ -44,7 +52,8 @@ is the websocket latency minus the direct-SSE latency, at p50 and p99. Every ses
 events are checked for loss (all deltas present) and order (``seq`` strictly increasing,
 deltas in upstream order). Memory is the server's RSS growth divided by the number of
 sockets: *idle* once all sessions are connected and started, *active* at the peak while
-the captions stream.
+the captions stream. Server CPU is its user and system time over the streaming part, as a
+share of one core.
 """
 
 from __future__ import annotations
