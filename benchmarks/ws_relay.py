@@ -214,15 +214,15 @@ class Speech:
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Speech:
         if args.burst:  # the shape of earlier runs: short utterances, each sent at once
-            return cls(utterance_frames(0.6), args.utterances, realtime=False)
+            return cls.burst(args.utterances)
         # Audio as long as its transcript's stream, so each session streams all along.
         tone = max(0.3, args.events * args.interval / 1000 - 1.0)
         return cls(utterance_frames(tone), args.utterances, realtime=True)
 
     @classmethod
-    def burst(cls) -> Speech:
-        """One short utterance per session, sent at once: the overload check's shape."""
-        return cls(utterance_frames(0.6), 1, realtime=False)
+    def burst(cls, utterances: int = 1) -> Speech:
+        """Short utterances (1.6 s), each sent at once: the overload check's shape."""
+        return cls(utterance_frames(0.6), utterances, realtime=False)
 
     @property
     def period(self) -> float:

@@ -313,36 +313,43 @@ class CoalescedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
     def __init__(self, stream: Any, size: int = SEND_CHUNK) -> None:
         self.stream, self.size = stream, size
-        self._pending: list[bytes] = []
-        self._buffered = 0
-
-    def _add(self, piece: bytes) -> bytes | None:
-        """Buffer ``piece``; returns the joined buffer once it holds ``size`` bytes."""
-        self._pending.append(piece)
-        self._buffered += len(piece)
-        return self._rest() if self._buffered >= self.size else None
-
-    def _rest(self) -> bytes | None:
-        """Whatever is buffered (``None`` when nothing is), emptying the buffer."""
-        data = b"".join(self._pending) if self._pending else None
-        self._pending, self._buffered = [], 0
-        return data
 
     def __iter__(self) -> Iterator[bytes]:
-        self._rest()  # a retry starts over
+        batch = _Batch(self.size)
         for piece in self.stream:
-            if (data := self._add(piece)) is not None:
+            if (data := batch.add(piece)) is not None:
                 yield data
-        if (data := self._rest()) is not None:
+        if (data := batch.rest()) is not None:
             yield data
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        self._rest()
+        batch = _Batch(self.size)
         async for piece in self.stream:
-            if (data := self._add(piece)) is not None:
+            if (data := batch.add(piece)) is not None:
                 yield data
-        if (data := self._rest()) is not None:
+        if (data := batch.rest()) is not None:
             yield data
+
+
+class _Batch:
+    """The pieces of one pass over a body, waiting to be written together."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.pieces: list[bytes] = []
+        self.buffered = 0
+
+    def add(self, piece: bytes) -> bytes | None:
+        """Buffer ``piece``; returns the joined batch once it holds ``size`` bytes."""
+        self.pieces.append(piece)
+        self.buffered += len(piece)
+        return self.rest() if self.buffered >= self.size else None
+
+    def rest(self) -> bytes | None:
+        """Whatever is buffered (``None`` when nothing is), emptying the batch."""
+        data = b"".join(self.pieces) if self.pieces else None
+        self.pieces, self.buffered = [], 0
+        return data
 
 
 def build_request(
